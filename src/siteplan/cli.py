@@ -1,0 +1,66 @@
+"""The ``siteplan`` command line. Thin: parses arguments and calls the public API.
+
+Every :class:`~siteplan.exceptions.SiteplanError` is printed as one clear message on
+stderr, without a traceback, and the process exits with code 2 (bad input) or 3
+(infeasible target). Each sub-command lives in its own section below.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from siteplan.exceptions import InfeasibleError, SiteplanError
+
+EXIT_BAD_INPUT = 2
+EXIT_INFEASIBLE = 3
+
+
+def handle_errors(func):
+    """Turn SiteplanError into a one-screen message and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except InfeasibleError as exc:
+            click.echo(f"infeasible: {exc}", err=True)
+            sys.exit(EXIT_INFEASIBLE)
+        except SiteplanError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper
+
+
+def echo_json(obj) -> None:
+    """Print one JSON object on stdout."""
+    click.echo(json.dumps(obj, sort_keys=True, allow_nan=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="siteplan")
+def main() -> None:
+    """siteplan: plan 4G sites, stations and fiber for every village under phase quotas."""
+
+
+# --- scenario commands (validate, generate) -------------------------------------------
+
+
+# --- propagation / coverage commands -------------------------------------------------
+
+
+# --- set cover commands (scp) ---------------------------------------------------------
+
+
+# --- fiber commands (steiner, fiber) --------------------------------------------------
+
+
+# --- siting, plan, check, batch --------------------------------------------------------
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,10 @@
+"""Readers and writers. All unit and CRS conversion of input data happens here."""
+
+from siteplan.io.atomic import atomic_directory, atomic_path, atomic_write_bytes, atomic_write_text
+
+__all__ = [
+    "atomic_directory",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+]
