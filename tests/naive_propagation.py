@@ -106,9 +106,12 @@ def bullington(dist, elev, hts, hrs, f_mhz, ae):
         luc = J(float(np.max(v)))
     else:
         srim = np.max((g + 500 * ce * di * (d - di) - hrs) / (d - di))
-        dbp = (hrs - hts + srim * d) / (stim + srim)
-        vb = ((hts + stim * dbp - (hts * (d - dbp) + hrs * dbp) / d)
-              * math.sqrt(0.002 * d / (lam * dbp * (d - dbp))))
+        if stim + srim > 0 and 0 < (hrs - hts + srim * d) / (stim + srim) < d:
+            dbp = (hrs - hts + srim * d) / (stim + srim)
+            vb = ((hts + stim * dbp - (hts * (d - dbp) + hrs * dbp) / d)
+                  * math.sqrt(0.002 * d / (lam * dbp * (d - dbp))))
+        else:  # grazing: both horizon rays are the direct ray
+            vb = 0.0
         luc = J(vb)
     return luc + (1 - math.exp(-luc / 6)) * (10 + 0.02 * d)
 

@@ -263,9 +263,14 @@ def _bullington_profile(dist, elev, n, hts, hrs, lam, inv_ae):
             s = (elev[i] + half * di * (d - di) - hrs) / (d - di)
             if s > srim:
                 srim = s
-        dbp = (hrs - hts + srim * d) / (stim + srim)
-        vb = (hts + stim * dbp - (hts * (d - dbp) + hrs * dbp) / d) * math.sqrt(
-            2.0 * d / (lam * dbp * (d - dbp)))
+        den = stim + srim
+        dbp = (hrs - hts + srim * d) / den if den > 0.0 else 0.0
+        if den > 0.0 and 0.0 < dbp < d:
+            vb = (hts + stim * dbp - (hts * (d - dbp) + hrs * dbp) / d) * math.sqrt(
+                2.0 * d / (lam * dbp * (d - dbp)))
+        else:
+            # both horizon rays coincide with the direct ray (grazing): v = 0
+            vb = 0.0
         luc = _j_scalar(vb)
     return _bullington_final(luc, d)
 
