@@ -185,3 +185,59 @@ def sector_gain(bearing, depression, az, tilt, hbw, vbw, am, slav, gain):
     ah = -min(12 * (phi / hbw) ** 2, am)
     av = -min(12 * ((depression - tilt) / vbw) ** 2, slav)
     return gain - min(-(ah + av), am)
+
+
+# --- coverage: one pair at a time --------------------------------------------------------
+
+def n_samples(d, step, max_n):
+    return int(min(max_n, max(3, math.ceil(d / step) + 1)))
+
+
+def model_loss(model, env, d, f, hb, hm, los, bh=5.0, w=20.0):
+    if model == "hata":
+        return float(hata(d, f, hb, hm, env))
+    if model == "cost231":
+        return float(cost231(d, f, hb, hm, env == "urban_large"))
+    if model == "rma":
+        return rma(d, f, hb, hm, los, bh, w)
+    return float(fspl(d, f))
+
+
+def pair_rsrp(sx, sy, sh, px, py, ploss, bands, env, hm, shadow, azimuths, tilt, hbw, vbw, am,
+              slav, gain, terrain, method, ae, step, max_n, rma_los_default=False, depth=2):
+    """RSRP [dBm] of one (site, point) pair: best band of EIRP + G - max(PL, FSPL) - L_d
+    - point loss - shadow margin. ``bands``: list of (f_mhz, eirp_dbm, model name);
+    ``terrain``: (dem, x_min, y_max, cell) or None."""
+    d2 = math.hypot(px - sx, py - sy)
+    d = max(d2, 1.0)
+    if terrain is not None:
+        dem, x_min, y_max, cell = terrain
+        sg = float(bilinear(dem, x_min, y_max, cell, [sx], [sy])[0])
+        pg = float(bilinear(dem, x_min, y_max, cell, [px], [py])[0])
+    else:
+        sg = pg = 0.0
+    hts, hrs = sg + sh, pg + hm
+    bearing = math.degrees(math.atan2(px - sx, py - sy))
+    dep = math.degrees(math.atan2(hts - hrs, d))
+    g = max(sector_gain(bearing, dep, a, tilt, hbw, vbw, am, slav, gain) for a in azimuths)
+    use_terrain = terrain is not None and method != "none" and d2 > 1.0
+    los = rma_los_default
+    if use_terrain:
+        n = n_samples(d2, step, max_n)
+        dist, elev = profile(dem, x_min, y_max, cell, sx, sy, px, py, n)
+        y = elev + (dist * (dist[-1] - dist) / (2 * ae))
+        sl = (y[1:-1] - hts) / dist[1:-1]
+        los = bool(np.all(sl < (hrs - hts) / dist[-1]))
+    best = -math.inf
+    for f, eirp, model in bands:
+        pl = max(model_loss(model, env, d, f, sh, hm, los), float(fspl(d, f)))
+        ld = 0.0
+        if use_terrain:
+            if method == "bullington":
+                ld = bullington(dist, elev, hts, hrs, f, ae)
+            elif method == "deygout":
+                ld = deygout(dist, elev, hts, hrs, f, ae, depth)
+            else:
+                ld = epstein_peterson(dist, elev, hts, hrs, f, ae)
+        best = max(best, eirp + g - pl - ld - ploss - shadow)
+    return best
