@@ -107,3 +107,46 @@ def test_manifest_schema_is_published_and_current():
     doc = Path(__file__).resolve().parents[1] / "docs" / "scenario.schema.json"
     assert json.loads(doc.read_text()) == json.loads(json.dumps(manifest_json_schema())), \
         "regenerate with: python -m siteplan.io.manifest > docs/scenario.schema.json"
+
+
+def test_geojson_tables_are_accepted(tmp_path):
+    import csv
+    import io
+    import json
+
+    from scenario_factory import SITES
+
+    folder = make_scenario(tmp_path / "s")
+    feats = []
+    for row in csv.DictReader(io.StringIO(SITES)):
+        lon, lat = float(row.pop("lon")), float(row.pop("lat"))
+        props = {k: v for k, v in row.items() if v != ""}
+        props["height_m"] = float(props["height_m"])
+        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                      "properties": props})
+    (folder / "sites.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    (folder / "scenario.toml").write_text((folder / "scenario.toml").read_text()
+                                          .replace('sites = "sites.csv"', 'sites = "sites.geojson"'))
+    s = read_scenario(folder)
+    ref = read_scenario(make_scenario(tmp_path / "ref"))
+    np.testing.assert_array_equal(s.sites.x_m, ref.sites.x_m)
+    np.testing.assert_array_equal(s.sites.tenants, ref.sites.tenants)
+    assert s.sites.build_cost.tolist() == ref.sites.build_cost.tolist()
+
+
+def test_geojson_bad_feature_names_feature_number(tmp_path):
+    import json
+
+    from siteplan.exceptions import ScenarioError
+
+    folder = make_scenario(tmp_path / "s")
+    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [116.7, 23.4]},
+              "properties": {"id": "S1", "kind": "existing", "height_m": 30}},
+             {"type": "Feature", "geometry": {"type": "Point", "coordinates": [116.7, 23.4]},
+              "properties": {"id": "S2", "kind": "tower", "height_m": 30}}]
+    (folder / "sites.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    (folder / "scenario.toml").write_text((folder / "scenario.toml").read_text()
+                                          .replace('sites = "sites.csv"', 'sites = "sites.geojson"'))
+    with pytest.raises(ScenarioError) as info:
+        read_scenario(folder)
+    assert "sites.geojson, row 2, field 'kind'" in str(info.value) and "'tower'" in str(info.value)

@@ -128,15 +128,68 @@ def _read_rows(path: Path, fname: str) -> tuple[list[str], list[list[str]], str]
     return header, rows, encoding
 
 
+def _read_geojson_rows(path: Path, fname: str, columns: Sequence[Column]) -> tuple[list[str], list[list[str]], str]:
+    """A GeoJSON FeatureCollection as a table: one feature a row, properties as columns;
+    a Point geometry supplies ``lon``/``lat`` when the table has those columns."""
+    import json
+
+    if not path.is_file():
+        raise ScenarioError(Problem(fname, None, None, "file not found"))
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ScenarioError(Problem(fname, None, None, f"file larger than the limit of {MAX_FILE_BYTES} bytes",
+                                    path.stat().st_size))
+    text, encoding = decode_bytes(path.read_bytes(), fname)
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise ScenarioError(Problem(fname, getattr(exc, "lineno", None), None, "invalid JSON", str(exc))) from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise ScenarioError(Problem(fname, None, "type", "GeoJSON table must be a FeatureCollection",
+                                    doc.get("type") if isinstance(doc, dict) else type(doc).__name__))
+    feats = doc["features"]
+    if len(feats) > MAX_TABLE_ROWS:
+        raise ScenarioError(Problem(fname, None, None, f"more than the limit of {MAX_TABLE_ROWS} features", len(feats)))
+    wants_point = any(c.name == "lon" for c in columns)
+    header: list[str] = []
+    records = []
+    problems = []
+    for k, f in enumerate(feats, start=1):
+        props = f.get("properties") if isinstance(f, dict) else None
+        if not isinstance(props, dict):
+            problems.append(Problem(fname, k, "properties", "feature needs a properties object", None))
+            continue
+        rec = {str(key): ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
+               for key, v in props.items()}
+        geom = f.get("geometry")
+        if wants_point and isinstance(geom, dict) and geom.get("type") == "Point":
+            coords = geom.get("coordinates")
+            if isinstance(coords, list) and len(coords) >= 2:
+                rec.setdefault("lon", str(coords[0]))
+                rec.setdefault("lat", str(coords[1]))
+        for key in rec:
+            if key not in header:
+                header.append(key)
+        records.append(rec)
+    ScenarioError.collect(problems)
+    rows = [[r.get(h, "") for h in header] for r in records]
+    return header, rows, encoding
+
+
 def read_table(path: str | os.PathLike, columns: Sequence[Column], *, display_name: str | None = None) -> Table:
-    """Read and validate a CSV table against ``columns``.
+    """Read and validate a CSV table (or a GeoJSON FeatureCollection) against ``columns``.
 
     Raises :class:`ScenarioError` listing every problem found (up to a limit).
-    Rows are numbered from 1 for the first data row (the header is row 0).
+    Rows are numbered from 1 for the first data row (the header is row 0); in GeoJSON
+    the row is the 1-based feature number.
     """
     path = Path(path)
     fname = display_name or str(path)
-    header, raw_rows, encoding = _read_rows(path, fname)
+    if path.suffix.lower() in (".geojson", ".json"):
+        header, raw_rows, encoding = _read_geojson_rows(path, fname, columns)
+        if not header and not raw_rows:
+            raise ScenarioError(Problem(fname, None, None, "table is empty (no features)"))
+    else:
+        header, raw_rows, encoding = _read_rows(path, fname)
     problems: list[Problem] = []
     spec = {c.name: c for c in columns}
 
