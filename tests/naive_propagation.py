@@ -241,3 +241,29 @@ def pair_rsrp(sx, sy, sh, px, py, ploss, bands, env, hm, shadow, azimuths, tilt,
                 ld = epstein_peterson(dist, elev, hts, hrs, f, ae)
         best = max(best, eirp + g - pl - ld - ploss - shadow)
     return best
+
+
+def radial_polar(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step, f_mhz, ae):
+    """Polar grid of the raster's diffraction (Bullington on the Tx-horizon edge) by an
+    O(n) scan of each sample's prefix; also the LOS flags."""
+    lam = C / (f_mhz * 1e6)
+    loss = np.zeros((n_rad, n_step))
+    los = np.ones((n_rad, n_step), dtype=bool)
+    for r in range(n_rad):
+        th = 2 * math.pi * r / n_rad
+        d = cell * np.arange(1, n_step + 1)
+        g = bilinear(dem, x_min, y_max, cell, sx + d * math.sin(th), sy + d * math.cos(th))
+        for k in range(2, n_step + 1):
+            dk = d[k - 1]
+            di = d[: k - 1]
+            gi = g[: k - 1]
+            yi = gi + di * (dk - di) / (2 * ae)
+            slopes = (yi - hts) / di
+            i = int(np.argmax(slopes))
+            hrs = g[k - 1] + hm
+            h = yi[i] - (hts * (dk - di[i]) + hrs * di[i]) / dk
+            v = h * math.sqrt(2 * dk / (lam * di[i] * (dk - di[i])))
+            luc = J(v)
+            loss[r, k - 1] = luc + (1 - math.exp(-luc / 6)) * (10 + 0.02 * dk / 1000)
+            los[r, k - 1] = slopes[i] < (hrs - hts) / dk
+    return loss, los
