@@ -17,7 +17,13 @@ from siteplan.propagation.antenna import (
     sector_gain,
     site_gain,
 )
-from siteplan.propagation.pathloss import cost231_loss, free_space_loss, hata_loss, rma_loss
+from siteplan.propagation.pathloss import (
+    cost231_loss,
+    free_space_loss,
+    hata_loss,
+    path_loss_matrix,
+    rma_loss,
+)
 from siteplan.propagation.terrain import (
     diffraction_loss,
     diffraction_loss_dem,
@@ -31,6 +37,7 @@ __all__ = [
     "hata_loss",
     "cost231_loss",
     "rma_loss",
+    "path_loss_matrix",
     "knife_edge_loss",
     "diffraction_loss",
     "diffraction_loss_dem",

@@ -187,17 +187,60 @@ def _rma_kernel(d_m, f_mhz, hb, hm, los, bh, sw, out):
         out[i] = _rma_scalar(d_m[i], f_mhz[i], hb[i], hm[i], los[i], bh[i], sw[i])
 
 
+@njit(inline="always", **NJIT_OPTIONS)
+def _loglin_coeffs(model, env, f_mhz, hb, hm):
+    """(A, B) with L = A + B log10(d [m]) for free space, Hata and COST-231 (the models
+    that are linear in log distance); (nan, nan) for other models."""
+    if model == MODEL_FREE_SPACE:
+        return FSPL_CONST_DB + 20.0 * math.log10(f_mhz) - 60.0, 20.0
+    if model == MODEL_HATA or model == MODEL_COST231:
+        lf = math.log10(f_mhz)
+        lhb = math.log10(hb)
+        b = 44.9 - 6.55 * lhb
+        if model == MODEL_HATA:
+            a = _a_hm_large(f_mhz, hm) if env == ENV_URBAN_LARGE else _a_hm_small(f_mhz, hm)
+            c0 = 69.55 + 26.16 * lf - 13.82 * lhb - a
+            if env == ENV_SUBURBAN:
+                t = math.log10(f_mhz / 28.0)
+                c0 = c0 - 2.0 * t * t - 5.4
+            elif env == ENV_OPEN:
+                c0 = c0 - 4.78 * lf * lf + 18.33 * lf - 40.94
+        else:
+            if env == ENV_URBAN_LARGE:
+                c0 = 46.3 + 33.9 * lf - 13.82 * lhb - _a_hm_large(f_mhz, hm) + 3.0
+            else:
+                c0 = 46.3 + 33.9 * lf - 13.82 * lhb - _a_hm_small(f_mhz, hm)
+        return c0 - 3.0 * b, b
+    return np.nan, np.nan
+
+
 @njit(**NJIT_PARALLEL_OPTIONS)
 def _loss_matrix_kernel(model, env, sx, sy, shb, px, py, hm, f_mhz, los, bh, sw, out):
-    """Path loss [dB] for every (site, point) pair: ``out[s, p]``; floors at free space."""
+    """Path loss [dB] for every (site, point) pair: ``out[s, p]``; distance floored at
+    1 m. Log-linear models use per-site coefficients: one log10 per pair."""
+    n_p = px.shape[0]
     for s in prange(sx.shape[0]):
-        for p in range(px.shape[0]):
-            dx = px[p] - sx[s]
-            dy = py[p] - sy[s]
-            d = math.sqrt(dx * dx + dy * dy)
-            if d < 1.0:
-                d = 1.0
-            out[s, p] = _model_loss_scalar(model, env, d, f_mhz, shb[s], hm, los, bh, sw)
+        x0 = sx[s]
+        y0 = sy[s]
+        if model == MODEL_RMA:
+            for p in range(n_p):
+                dx = px[p] - x0
+                dy = py[p] - y0
+                d = math.sqrt(dx * dx + dy * dy)
+                if d < 1.0:
+                    d = 1.0
+                out[s, p] = _rma_scalar(d, f_mhz, shb[s], hm, los, bh, sw)
+        else:
+            a, b = _loglin_coeffs(model, env, f_mhz, shb[s], hm)
+            hb_ = 0.5 * b
+            row = out[s]
+            for p in range(n_p):
+                dx = px[p] - x0
+                dy = py[p] - y0
+                d2 = dx * dx + dy * dy
+                if d2 < 1.0:
+                    d2 = 1.0
+                row[p] = a + hb_ * math.log10(d2)
 
 
 # --------------------------------------------------------------------------------------
@@ -465,15 +508,78 @@ def _bilinear_kernel(dem, x_min, y_max, cell, x, y, out):
 
 
 @njit(inline="always", **NJIT_OPTIONS)
+def _bilinear_grid(dem, fx, fy):
+    """Bilinear elevation at fractional cell-centre coordinates (fx col, fy row), clamped."""
+    ny = dem.shape[0]
+    nx = dem.shape[1]
+    if fx < 0.0:
+        fx = 0.0
+    elif fx > nx - 1:
+        fx = float(nx - 1)
+    if fy < 0.0:
+        fy = 0.0
+    elif fy > ny - 1:
+        fy = float(ny - 1)
+    j0 = int(fx)
+    i0 = int(fy)
+    if j0 > nx - 2:
+        j0 = nx - 2 if nx >= 2 else 0
+    if i0 > ny - 2:
+        i0 = ny - 2 if ny >= 2 else 0
+    j1 = j0 + 1 if nx >= 2 else j0
+    i1 = i0 + 1 if ny >= 2 else i0
+    tx = fx - j0
+    ty = fy - i0
+    z00 = float(dem[i0, j0])
+    z01 = float(dem[i0, j1])
+    z10 = float(dem[i1, j0])
+    z11 = float(dem[i1, j1])
+    return ((z00 * (1.0 - tx) + z01 * tx) * (1.0 - ty)
+            + (z10 * (1.0 - tx) + z11 * tx) * ty)
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _sample_line(dem, x_min, y_max, cell, x0, y0, x1, y1, n, elev):
+    """Elevations of n equally spaced points from (x0, y0) to (x1, y1), ends included."""
+    ic = 1.0 / cell
+    fx0 = (x0 - x_min) * ic - 0.5
+    fy0 = (y_max - y0) * ic - 0.5
+    dfx = (x1 - x0) * ic / (n - 1)
+    dfy = (y0 - y1) * ic / (n - 1)
+    fx1 = fx0 + (n - 1) * dfx
+    fy1 = fy0 + (n - 1) * dfy
+    lim_x = dem.shape[1] - 1.0
+    lim_y = dem.shape[0] - 1.0
+    if (0.0 <= fx0 < lim_x and 0.0 <= fx1 < lim_x and 0.0 <= fy0 < lim_y
+            and 0.0 <= fy1 < lim_y):
+        # the whole segment is inside the grid (convexity): no clamping needed
+        for k in range(n):
+            fx = fx0 + k * dfx
+            fy = fy0 + k * dfy
+            j0 = int(fx)
+            i0 = int(fy)
+            tx = fx - j0
+            ty = fy - i0
+            z00 = float(dem[i0, j0])
+            z01 = float(dem[i0, j0 + 1])
+            z10 = float(dem[i0 + 1, j0])
+            z11 = float(dem[i0 + 1, j0 + 1])
+            elev[k] = ((z00 * (1.0 - tx) + z01 * tx) * (1.0 - ty)
+                       + (z10 * (1.0 - tx) + z11 * tx) * ty)
+    else:
+        for k in range(n):
+            elev[k] = _bilinear_grid(dem, fx0 + k * dfx, fy0 + k * dfy)
+
+
+@njit(inline="always", **NJIT_OPTIONS)
 def _fill_profile(dem, x_min, y_max, cell, x0, y0, x1, y1, n, dist, elev):
     """Sample n equally spaced points from (x0, y0) to (x1, y1), both ends included."""
     dx = x1 - x0
     dy = y1 - y0
     d = math.sqrt(dx * dx + dy * dy)
     for k in range(n):
-        t = k / (n - 1)
-        dist[k] = t * d
-        elev[k] = _bilinear(dem, x_min, y_max, cell, x0 + t * dx, y0 + t * dy)
+        dist[k] = d * k / (n - 1)
+    _sample_line(dem, x_min, y_max, cell, x0, y0, x1, y1, n, elev)
 
 
 @njit(inline="always", **NJIT_OPTIONS)
@@ -490,6 +596,89 @@ def _n_samples(d, step, max_n):
 def _profile_kernel(dem, x_min, y_max, cell, x0, y0, x1, y1, n, dist, elev):
     for k in prange(x0.shape[0]):
         _fill_profile(dem, x_min, y_max, cell, x0[k], y0[k], x1[k], y1[k], n, dist[k], elev[k])
+
+
+@njit(**NJIT_OPTIONS)
+def _inverse_tables(n):
+    """inv[i] = 1/i and isq[i] = 1/sqrt(i) for i = 1..n-1 (index 0 unused)."""
+    inv = np.zeros(n)
+    isq = np.zeros(n)
+    for i in range(1, n):
+        inv[i] = 1.0 / i
+        isq[i] = 1.0 / math.sqrt(i)
+    return inv, isq
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _bullington_uniform(elev, n, step, hts, hrs, lam, inv_ae, inv, isq):
+    """:func:`_bullington_profile` for equally spaced samples (d_i = i * step), with the
+    divisions and square roots taken from precomputed tables; same formulas."""
+    if n < 3:
+        return 0.0
+    m = n - 1
+    d = m * step
+    c = 0.5 * inv_ae * step * step           # bulge_i = c * i * (m - i)
+    stim = -np.inf
+    for i in range(1, m):
+        s_ = (elev[i] + c * i * (m - i) - hts) * inv[i]
+        if s_ > stim:
+            stim = s_
+    stim = stim / step
+    str_ = (hrs - hts) / d
+    if stim < str_:
+        vmax = -np.inf
+        inv_m = 1.0 / m
+        for i in range(1, m):
+            h = elev[i] + c * i * (m - i) - (hts * (m - i) + hrs * i) * inv_m
+            v = h * isq[i] * isq[m - i]
+            if v > vmax:
+                vmax = v
+        luc = _j_scalar(vmax * math.sqrt(2.0 * m / (lam * step)))
+    else:
+        srim = -np.inf
+        for i in range(1, m):
+            s_ = (elev[i] + c * i * (m - i) - hrs) * inv[m - i]
+            if s_ > srim:
+                srim = s_
+        srim = srim / step
+        den = stim + srim
+        dbp = (hrs - hts + srim * d) / den if den > 0.0 else 0.0
+        if den > 0.0 and 0.0 < dbp < d:
+            vb = (hts + stim * dbp - (hts * (d - dbp) + hrs * dbp) / d) * math.sqrt(
+                2.0 * d / (lam * dbp * (d - dbp)))
+        else:
+            vb = 0.0
+        luc = _j_scalar(vb)
+    return _bullington_final(luc, d)
+
+
+@njit(**NJIT_PARALLEL_OPTIONS)
+def _bullington_dem_kernel(dem, x_min, y_max, cell, tx_x, tx_y, tx_h, rx_x, rx_y, rx_h, n,
+                           lam, inv_ae, out):
+    """Bullington loss [dB] of many paths, ``n`` samples each, profiles sampled from the
+    DEM inside the kernel into a per-thread buffer (fast path of
+    :func:`_dem_diffraction_kernel` for ``method == DIFF_BULLINGTON``)."""
+    n_paths = tx_x.shape[0]
+    n_chunks = min(n_paths, 256)
+    inv, isq = _inverse_tables(n)
+    for ch in prange(n_chunks):
+        elev = np.empty(n)
+        lo = ch * n_paths // n_chunks
+        hi = (ch + 1) * n_paths // n_chunks
+        for k in range(lo, hi):
+            x0 = tx_x[k]
+            y0 = tx_y[k]
+            dx = rx_x[k] - x0
+            dy = rx_y[k] - y0
+            _sample_line(dem, x_min, y_max, cell, x0, y0, rx_x[k], rx_y[k], n, elev)
+            d = math.sqrt(dx * dx + dy * dy)
+            hts = elev[0] + tx_h[k]
+            hrs = elev[n - 1] + rx_h[k]
+            if d <= 0.0:
+                out[k] = 0.0
+            else:
+                out[k] = _bullington_uniform(elev, n, d / (n - 1), hts, hrs, lam, inv_ae,
+                                             inv, isq)
 
 
 @njit(**NJIT_PARALLEL_OPTIONS)

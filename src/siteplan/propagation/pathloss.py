@@ -26,6 +26,7 @@ __all__ = [
     "hata_loss",
     "cost231_loss",
     "rma_loss",
+    "path_loss_matrix",
     "HATA_ENVIRONMENTS",
     "MODELS",
     "VALIDITY",
@@ -210,3 +211,40 @@ def rma_loss(distance_m, frequency_mhz, base_height_m, mobile_height_m, los,
     out = np.empty(d1.shape[0])
     K._rma_kernel(d1, f1, hb1, hm1, los1, bh1, sw1, out)
     return _finish(out, shape)
+
+
+def path_loss_matrix(model, site_x, site_y, base_height_m, point_x, point_y, mobile_height_m,
+                     frequency_mhz, environment="suburban", los=False,
+                     building_height_m=5.0, street_width_m=20.0):
+    """Path loss [dB] of ``model`` for every (site, point) pair: array (n_sites, n_points).
+
+    Distances are 2-D from the coordinates [m], floored at 1 m; ``base_height_m`` per
+    site [m]; other parameters scalars. ``environment`` is the Hata environment (COST-231
+    is metropolitan for ``"urban_large"``). Validity ranges are not checked here (it is
+    the bulk form used by planners' scripts and benchmarks); use the per-model functions
+    for checked evaluation.
+    """
+    if model not in MODELS:
+        raise PropagationInputError(Problem(None, None, "model",
+                                            f"must be one of {sorted(MODELS)}", model))
+    if environment not in HATA_ENVIRONMENTS:
+        raise PropagationInputError(Problem(None, None, "environment",
+                                            f"must be one of {sorted(HATA_ENVIRONMENTS)}",
+                                            environment))
+    sx = np.ascontiguousarray(as_float_array("site_x", site_x, model).ravel())
+    sy = np.ascontiguousarray(as_float_array("site_y", site_y, model).ravel())
+    hb = as_float_array("base_height_m", base_height_m, model).ravel()
+    hb = np.ascontiguousarray(np.broadcast_to(hb, sx.shape))
+    px = np.ascontiguousarray(as_float_array("point_x", point_x, model).ravel())
+    py = np.ascontiguousarray(as_float_array("point_y", point_y, model).ravel())
+    if sy.shape != sx.shape or py.shape != px.shape:
+        raise PropagationInputError(Problem(None, None, "site_y/point_y",
+                                            "must match site_x/point_x in length", None))
+    for name, v in (("base_height_m", hb), ("mobile_height_m", np.array([mobile_height_m])),
+                    ("frequency_mhz", np.array([frequency_mhz], dtype=float))):
+        require_positive(name, np.asarray(v, dtype=float), model, "")
+    out = np.empty((sx.size, px.size))
+    K._loss_matrix_kernel(MODELS[model], HATA_ENVIRONMENTS[environment], sx, sy, hb, px, py,
+                          float(mobile_height_m), float(frequency_mhz), bool(los),
+                          float(building_height_m), float(street_width_m), out)
+    return out

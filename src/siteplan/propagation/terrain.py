@@ -190,7 +190,9 @@ def diffraction_loss_dem(elevation, x_min, y_max, cell_m, tx_x, tx_y, tx_height_
     """Diffraction loss [dB] of many paths whose profiles (``n_samples`` points each) are
     extracted from the DEM inside the kernel (no profile array is materialised).
 
-    Equal to :func:`diffraction_loss` on the profiles of :func:`terrain_profile`.
+    Equal to :func:`diffraction_loss` on the profiles of :func:`terrain_profile` (to
+    rounding: Bullington uses precomputed 1/i and 1/sqrt(i) tables for the equally
+    spaced samples).
     """
     code = _method_code(method)
     inv_ae = _inv_ae(effective_earth_radius_m)
@@ -208,5 +210,9 @@ def diffraction_loss_dem(elevation, x_min, y_max, cell_m, tx_x, tx_y, tx_height_
     arrs = [np.ascontiguousarray(np.broadcast_to(a, shape)).ravel() for a in arrs]
     out = np.empty(arrs[0].shape[0])
     lam = SPEED_OF_LIGHT_M_S / (f * 1e6)
-    K._dem_diffraction_kernel(code, dem, xm, ym, c, *arrs, n, lam, inv_ae, int(max_depth), out)
+    if code == K.DIFF_BULLINGTON:
+        K._bullington_dem_kernel(dem, xm, ym, c, *arrs, n, lam, inv_ae, out)
+    else:
+        K._dem_diffraction_kernel(code, dem, xm, ym, c, *arrs, n, lam, inv_ae, int(max_depth),
+                                  out)
     return out.reshape(shape)
