@@ -20,6 +20,11 @@ from numba import njit, prange
 from siteplan.config import NJIT_OPTIONS, NJIT_PARALLEL_OPTIONS
 from siteplan.propagation._kernels import (
     DIFF_NONE,
+    FSPL_CONST_DB,
+    MODEL_RMA,
+    _bilinear_grid,
+    _loglin_coeffs,
+    _rma_scalar,
     SPEED_OF_LIGHT,
     _bilinear,
     _bullington_final,
@@ -158,56 +163,68 @@ def _coverage_fill_kernel(cand_ptr, cand_idx, val, threshold, out_ptr, out_idx, 
 
 @njit(**NJIT_PARALLEL_OPTIONS)
 def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step, step, lam,
-                         inv_ae, out, los_out):
-    """Diffraction loss [dB] on a polar grid around one site: ``out[r, k]`` for the point
-    at distance (k + 1) * step [m] on radial r (bearing 360 r / n_rad deg).
+                         inv_ae, v_out, los_out):
+    """Fresnel parameter v of the Tx-horizon edge on a polar grid around one site:
+    ``v_out[r, k]`` for the point at distance (k + 1) * step [m] on radial r (bearing
+    360 r / n_rad deg); the raster's diffraction loss is Bullington's final formula
+    (P.1812-6 eqs. 17 and 21) applied to it.
 
-    The loss is Bullington's construction (P.1812-6 eqs. 16-21) on the single Tx-horizon
-    edge: the profile point of largest elevation angle seen from the transmitter. By the
-    identity (g_i + d_i (d - d_i)/(2 a_e) - h_ts)/d_i = [(g_i - h_ts)/d_i - d_i/(2 a_e)]
-    + d/(2 a_e), that edge is a running maximum along the radial, so each point costs
-    O(1). Its v never exceeds the v of Bullington's equivalent edge (the Tx-horizon edge
-    lies on the Tx ray before the rays' intersection), so this loss is a lower bound of
-    the full Bullington loss on the same profile. ``los_out[r, k]`` is 1 when the
-    point sees the transmitter (S_tim < S_tr, also O(1) from the running maximum).
+    The Tx-horizon edge is the profile point of largest elevation angle seen from the
+    transmitter. By the identity (g_i + d_i (d - d_i)/(2 a_e) - h_ts)/d_i =
+    [(g_i - h_ts)/d_i - d_i/(2 a_e)] + d/(2 a_e) it is a running maximum along the
+    radial, so each point costs O(1). Its v never exceeds the v of Bullington's
+    equivalent edge (the Tx-horizon edge lies on the Tx ray before the rays'
+    intersection), so the loss is a lower bound of the full Bullington loss on the same
+    profile. ``los_out[r, k]`` is 1 when the point sees the transmitter (S_tim < S_tr).
+    Divisions and square roots come from 1/k, 1/sqrt(k) and sqrt(k) tables.
     """
     half = 0.5 * inv_ae
+    c = half * step * step
+    inv = np.zeros(n_step + 1)
+    isq = np.zeros(n_step + 1)
+    sq = np.zeros(n_step + 1)
+    for k in range(1, n_step + 1):
+        inv[k] = 1.0 / k
+        isq[k] = 1.0 / math.sqrt(k)
+        sq[k] = math.sqrt(k)
+    vscale = math.sqrt(2.0 / (lam * step))
+    ic = 1.0 / cell
+    fx0 = (sx - x_min) * ic - 0.5
+    fy0 = (y_max - sy) * ic - 0.5
     for r in prange(n_rad):
         th = 2.0 * math.pi * r / n_rad
-        ux = math.sin(th)
-        uy = math.cos(th)
+        dfx = math.sin(th) * step * ic
+        dfy = -math.cos(th) * step * ic
         qmax = -np.inf
-        di_best = 0.0
-        gi_best = 0.0
+        ib = 0
+        gb = 0.0
         for k in range(1, n_step + 1):
-            d = k * step
-            g = _bilinear(dem, x_min, y_max, cell, sx + d * ux, sy + d * uy)
+            g = _bilinear_grid(dem, fx0 + k * dfx, fy0 + k * dfy)
             hrs = g + hm
             if k >= 2:
-                di = di_best
-                yi = gi_best + half * di * (d - di)
-                h = yi - (hts * (d - di) + hrs * di) / d
-                v = h * math.sqrt(2.0 * d / (lam * di * (d - di)))
-                out[r, k - 1] = _bullington_final(_j_scalar(v), d)
-                los_out[r, k - 1] = 1 if qmax + half * d < (hrs - hts) / d else 0
+                h = gb + c * ib * (k - ib) - (hts * (k - ib) + hrs * ib) * inv[k]
+                v_out[r, k - 1] = h * isq[ib] * isq[k - ib] * sq[k] * vscale
+                # S_tim < S_tr in units of 1/step: qmax + half d vs (hrs - hts)/d
+                los_out[r, k - 1] = 1 if (qmax + c * k) < (hrs - hts) * inv[k] else 0
             else:
-                out[r, k - 1] = 0.0
+                v_out[r, k - 1] = -np.inf
                 los_out[r, k - 1] = 1
-            q = (g - hts) / d - half * d
+            q = (g - hts) * inv[k] - c * k
             if q > qmax:
                 qmax = q
-                di_best = d
-                gi_best = g
+                ib = k
+                gb = g
 
 
 @njit(**NJIT_PARALLEL_OPTIONS)
-def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar, polar_los,
-                        n_rad, step, use_polar, b_model, b_f, b_eirp, env, hm, bh, sw, los_default,
-                        point_loss, shadow, az, tilt, hbw, vbw, am, slav, gain_dbi, best,
-                        best_site, site_index):
+def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v, polar_los,
+                        n_rad, step, use_polar, b_model, b_f, b_eirp, env, hm, bh, sw,
+                        los_default, point_loss, shadow, az, tilt, hbw, vbw, am, slav,
+                        gain_dbi, best, best_site, site_index):
     """Best-server update for one site: every pixel within ``radius`` gets the site's
-    RSRP (diffraction looked up on the polar grid, O(1)); keeps the maximum. Rows are
-    processed in parallel; each pixel is written by one thread only."""
+    RSRP (diffraction from the nearest polar sample, O(1)); keeps the maximum. Rows are
+    processed in parallel; each pixel is written by one thread only. Log-linear models
+    use per-site coefficients (one log10 per pixel for all bands)."""
     ny = best.shape[0]
     nx = best.shape[1]
     i0 = int(math.floor((y_max - (sy + radius)) / cell))
@@ -223,40 +240,88 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar, 
     if j1 > nx:
         j1 = nx
     hts = sg + sh
-    n_step = polar.shape[2]
+    n_step = polar_v.shape[2]
+    n_b = b_f.shape[0]
+    coef_a = np.empty(n_b)
+    coef_b = np.empty(n_b)
+    coef_f = np.empty(n_b)
+    for b in range(n_b):
+        a_, b_ = _loglin_coeffs(b_model[b], env, b_f[b], sh, hm)
+        coef_a[b] = a_
+        coef_b[b] = b_
+        coef_f[b] = FSPL_CONST_DB + 20.0 * math.log10(b_f[b]) - 60.0
+    r2max = radius * radius
+    ihbw = 1.0 / hbw
+    ivbw = 1.0 / vbw
+    n_az = az.shape[0]
+    two_pi = 2.0 * math.pi
+    rad2deg = 180.0 / math.pi
     for i in prange(i0, i1):
         y = y_max - (i + 0.5) * cell
+        dy = y - sy
         for j in range(j0, j1):
-            x = x_min + (j + 0.5) * cell
-            dx = x - sx
-            dy = y - sy
-            d2 = math.sqrt(dx * dx + dy * dy)
-            if d2 > radius:
+            dx = x_min + (j + 0.5) * cell - sx
+            d2sq = dx * dx + dy * dy
+            if d2sq > r2max:
                 continue
+            d2 = math.sqrt(d2sq)
             d = d2 if d2 > MIN_DISTANCE_M else MIN_DISTANCE_M
+            l10 = math.log10(d)
             hrs = float(dem[i, j]) + hm
-            bearing = math.degrees(math.atan2(dx, dy))
-            depression = math.degrees(math.atan2(hts - hrs, d))
-            gain = _site_gain_scalar(bearing, depression, az, tilt, hbw, vbw, am, slav,
-                                     gain_dbi)
-            r = -1
-            k = 0
+            th = math.atan2(dx, dy)
+            bearing = th * rad2deg
+            depression = math.atan((hts - hrs) / d) * rad2deg
+            q = (depression - tilt) * ivbw
+            av = 12.0 * q * q
+            if av > slav:
+                av = slav
+            gain = -np.inf
+            for a in range(n_az):
+                phi = bearing - az[a]
+                if phi < -180.0:
+                    phi += 360.0
+                    if phi < -180.0:
+                        phi += 360.0
+                elif phi > 180.0:
+                    phi -= 360.0
+                rr = phi * ihbw
+                tot = 12.0 * rr * rr
+                if tot > am:
+                    tot = am
+                tot += av
+                if tot > am:
+                    tot = am
+                g_ = gain_dbi - tot
+                if g_ > gain:
+                    gain = g_
+            los = los_default
+            ld_v = -np.inf
+            dk = 0.0
             if use_polar:
                 k = int(d2 / step + 0.5)
                 if k >= 1:
                     if k > n_step:
                         k = n_step
-                    th = math.atan2(dx, dy)
                     if th < 0.0:
-                        th += 2.0 * math.pi
-                    r = int(th / (2.0 * math.pi) * n_rad + 0.5) % n_rad
-            los = los_default
-            if r >= 0:
-                los = polar_los[r, k - 1] == 1
+                        th += two_pi
+                    r = int(th / two_pi * n_rad + 0.5) % n_rad
+                    los = polar_los[r, k - 1] == 1
+                    dk = k * step
+                    ld_v = polar_v[0, r, k - 1]
             bestv = -np.inf
-            for b in range(b_f.shape[0]):
-                ld = polar[b, r, k - 1] if r >= 0 else 0.0
-                pl = _floored_loss(b_model[b], env, d, b_f[b], sh, hm, los, bh, sw)
+            for b in range(n_b):
+                if b_model[b] == MODEL_RMA:
+                    pl = _rma_scalar(d, b_f[b], sh, hm, los, bh, sw)
+                else:
+                    pl = coef_a[b] + coef_b[b] * l10
+                fs = coef_f[b] + 20.0 * l10
+                if fs > pl:
+                    pl = fs
+                ld = 0.0
+                if use_polar:
+                    vb = polar_v[b, r, k - 1] if ld_v > -np.inf else -np.inf
+                    if vb > -0.78:
+                        ld = _bullington_final(_j_scalar(vb), dk)
                 v = b_eirp[b] + gain - pl - ld - point_loss - shadow
                 if v > bestv:
                     bestv = v

@@ -45,7 +45,9 @@ NODATA_DBM = -9999.0
 def radial_sweep(terrain, site_x, site_y, site_height_m, radius_m, frequency_mhz,
                  mobile_height_m=1.5, k_factor=4.0 / 3.0):
     """Polar grid around one site: (loss [dB], los [bool]) of shape (n_rad, n_step) for
-    points at distance (k + 1) * cell on radial r (bearing 360 r / n_rad [deg])."""
+    points at distance (k + 1) * cell on radial r (bearing 360 r / n_rad [deg]). The
+    loss is Bullington's final formula on the Tx-horizon edge's v (see
+    ``_radial_sweep_kernel``)."""
     tg = TerrainGrid.from_any(terrain)
     dem = tg.dem()
     step = tg.cell_m
@@ -54,12 +56,18 @@ def radial_sweep(terrain, site_x, site_y, site_height_m, radius_m, frequency_mhz
     sg = np.empty(1)
     PK._bilinear_kernel(dem, tg.x_min, tg.y_max, step, np.array([float(site_x)]),
                         np.array([float(site_y)]), sg)
-    loss = np.empty((n_rad, n_step), dtype=np.float32)
+    v = np.empty((n_rad, n_step), dtype=np.float32)
     los = np.empty((n_rad, n_step), dtype=np.uint8)
     lam = SPEED_OF_LIGHT_M_S / (float(frequency_mhz) * 1e6)
     CK._radial_sweep_kernel(dem, tg.x_min, tg.y_max, step, float(site_x), float(site_y),
                             float(sg[0] + site_height_m), float(mobile_height_m), n_rad,
-                            n_step, step, lam, 1.0 / (k_factor * EARTH_RADIUS_M), loss, los)
+                            n_step, step, lam, 1.0 / (k_factor * EARTH_RADIUS_M), v, los)
+    vv = v.astype(np.float64)
+    t = vv - 0.1
+    with np.errstate(invalid="ignore"):
+        j = np.where(vv > -0.78, 6.9 + 20.0 * np.log10(np.sqrt(t * t + 1.0) + t), 0.0)
+    d_km = step * np.arange(1, n_step + 1) / 1000.0
+    loss = j + (1.0 - np.exp(-j / 6.0)) * (10.0 + 0.02 * d_km)[None, :]
     return loss, los.astype(bool)
 
 
@@ -104,7 +112,7 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
             if use_polar:
                 n_step = max(1, int(math.ceil(r / step)))
                 n_rad = max(8, int(math.ceil(2.0 * math.pi * r / step)))
-                polar = np.empty((n_b, n_rad, n_step), dtype=np.float32)
+                polar = np.empty((n_b, n_rad, n_step), dtype=np.float32)  # v per band
                 polar_los = np.empty((n_rad, n_step), dtype=np.uint8)
                 for b in range(n_b):
                     lam = SPEED_OF_LIGHT_M_S / (b_f[b] * 1e6)
@@ -114,7 +122,7 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
                                             polar_los)
             else:
                 n_rad = 8
-                polar = np.zeros((n_b, 1, 1), dtype=np.float32)
+                polar = np.full((n_b, 1, 1), -np.inf, dtype=np.float32)
                 polar_los = np.ones((1, 1), dtype=np.uint8)
             CK._raster_site_kernel(
                 dem, tg.x_min, tg.y_max, step, sx[s], sy[s], sg[s], sh[s], r, polar,
