@@ -161,12 +161,44 @@ def _coverage_fill_kernel(cand_ptr, cand_idx, val, threshold, out_ptr, out_idx, 
 # --------------------------------------------------------------------------------------
 
 
+#: Tabulated Bullington loss of one edge, L(v, d) = F(v) + G(v) d[km] with
+#: F = J + 10 (1 - e^(-J/6)), G = 0.02 (1 - e^(-J/6)), on v = -0.78 + k / J_TABLE_SCALE;
+#: linear interpolation error < 1e-6 dB (J'' is small); exact formula beyond the table.
+J_TABLE_SCALE = 1024.0
+J_TABLE_VMAX = 40.0
+
+
+def j_tables():
+    """(F, G) tables of the raster's per-pixel diffraction loss (see J_TABLE_SCALE)."""
+    v = -0.78 + np.arange(int((J_TABLE_VMAX + 0.78) * J_TABLE_SCALE) + 2) / J_TABLE_SCALE
+    t = v - 0.1
+    j = 6.9 + 20.0 * np.log10(np.sqrt(t * t + 1.0) + t)
+    j[0] = 6.9 + 20.0 * math.log10(math.sqrt(0.88 * 0.88 + 1.0) - 0.88)
+    e = 1.0 - np.exp(-j / 6.0)
+    return np.ascontiguousarray(j + 10.0 * e), np.ascontiguousarray(0.02 * e)
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _edge_loss_tab(v, d_m, ftab, gtab):
+    """Bullington's final loss of a single edge of parameter v at path length d [m]."""
+    if v <= -0.78:
+        return 0.0
+    if v >= J_TABLE_VMAX:
+        return _bullington_final(_j_scalar(v), d_m)
+    x = (v + 0.78) * J_TABLE_SCALE
+    i = int(x)
+    t = x - i
+    f = ftab[i] + t * (ftab[i + 1] - ftab[i])
+    g = gtab[i] + t * (gtab[i + 1] - gtab[i])
+    return f + g * (d_m * 1e-3)
+
+
 @njit(**NJIT_PARALLEL_OPTIONS)
 def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step, step, lam,
                          inv_ae, v_out, los_out):
     """Fresnel parameter v of the Tx-horizon edge on a polar grid around one site:
-    ``v_out[r, k]`` for the point at distance (k + 1) * step [m] on radial r (bearing
-    360 r / n_rad deg); the raster's diffraction loss is Bullington's final formula
+    ``v_out[k, r]`` for the point at distance (k + 1) * step [m] on radial r (bearing
+    360 r / n_rad deg; ring-major so that neighbouring pixels read neighbouring memory); the raster's diffraction loss is Bullington's final formula
     (P.1812-6 eqs. 17 and 21) applied to it.
 
     The Tx-horizon edge is the profile point of largest elevation angle seen from the
@@ -175,7 +207,7 @@ def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step
     radial, so each point costs O(1). Its v never exceeds the v of Bullington's
     equivalent edge (the Tx-horizon edge lies on the Tx ray before the rays'
     intersection), so the loss is a lower bound of the full Bullington loss on the same
-    profile. ``los_out[r, k]`` is 1 when the point sees the transmitter (S_tim < S_tr).
+    profile. ``los_out[k, r]`` is 1 when the point sees the transmitter (S_tim < S_tr).
     Divisions and square roots come from 1/k, 1/sqrt(k) and sqrt(k) tables.
     """
     half = 0.5 * inv_ae
@@ -203,12 +235,12 @@ def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step
             hrs = g + hm
             if k >= 2:
                 h = gb + c * ib * (k - ib) - (hts * (k - ib) + hrs * ib) * inv[k]
-                v_out[r, k - 1] = h * isq[ib] * isq[k - ib] * sq[k] * vscale
+                v_out[k - 1, r] = h * isq[ib] * isq[k - ib] * sq[k] * vscale
                 # S_tim < S_tr in units of 1/step: qmax + half d vs (hrs - hts)/d
-                los_out[r, k - 1] = 1 if (qmax + c * k) < (hrs - hts) * inv[k] else 0
+                los_out[k - 1, r] = 1 if (qmax + c * k) < (hrs - hts) * inv[k] else 0
             else:
-                v_out[r, k - 1] = -np.inf
-                los_out[r, k - 1] = 1
+                v_out[k - 1, r] = -np.inf
+                los_out[k - 1, r] = 1
             q = (g - hts) * inv[k] - c * k
             if q > qmax:
                 qmax = q
@@ -220,7 +252,7 @@ def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step
 def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v, polar_los,
                         n_rad, step, use_polar, b_model, b_f, b_eirp, env, hm, bh, sw,
                         los_default, point_loss, shadow, az, tilt, hbw, vbw, am, slav,
-                        gain_dbi, best, best_site, site_index):
+                        gain_dbi, ftab, gtab, best, best_site, site_index):
     """Best-server update for one site: every pixel within ``radius`` gets the site's
     RSRP (diffraction from the nearest polar sample, O(1)); keeps the maximum. Rows are
     processed in parallel; each pixel is written by one thread only. Log-linear models
@@ -240,7 +272,7 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
     if j1 > nx:
         j1 = nx
     hts = sg + sh
-    n_step = polar_v.shape[2]
+    n_step = polar_v.shape[1]
     n_b = b_f.shape[0]
     coef_a = np.empty(n_b)
     coef_b = np.empty(n_b)
@@ -305,9 +337,9 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
                     if th < 0.0:
                         th += two_pi
                     r = int(th / two_pi * n_rad + 0.5) % n_rad
-                    los = polar_los[r, k - 1] == 1
+                    los = polar_los[k - 1, r] == 1
                     dk = k * step
-                    ld_v = polar_v[0, r, k - 1]
+                    ld_v = polar_v[0, k - 1, r]
             bestv = -np.inf
             for b in range(n_b):
                 if b_model[b] == MODEL_RMA:
@@ -319,9 +351,8 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
                     pl = fs
                 ld = 0.0
                 if use_polar:
-                    vb = polar_v[b, r, k - 1] if ld_v > -np.inf else -np.inf
-                    if vb > -0.78:
-                        ld = _bullington_final(_j_scalar(vb), dk)
+                    vb = polar_v[b, k - 1, r] if ld_v > -np.inf else -np.inf
+                    ld = _edge_loss_tab(vb, dk, ftab, gtab)
                 v = b_eirp[b] + gain - pl - ld - point_loss - shadow
                 if v > bestv:
                     bestv = v

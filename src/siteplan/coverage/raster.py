@@ -56,19 +56,19 @@ def radial_sweep(terrain, site_x, site_y, site_height_m, radius_m, frequency_mhz
     sg = np.empty(1)
     PK._bilinear_kernel(dem, tg.x_min, tg.y_max, step, np.array([float(site_x)]),
                         np.array([float(site_y)]), sg)
-    v = np.empty((n_rad, n_step), dtype=np.float32)
-    los = np.empty((n_rad, n_step), dtype=np.uint8)
+    v = np.empty((n_step, n_rad), dtype=np.float32)
+    los = np.empty((n_step, n_rad), dtype=np.uint8)
     lam = SPEED_OF_LIGHT_M_S / (float(frequency_mhz) * 1e6)
     CK._radial_sweep_kernel(dem, tg.x_min, tg.y_max, step, float(site_x), float(site_y),
                             float(sg[0] + site_height_m), float(mobile_height_m), n_rad,
                             n_step, step, lam, 1.0 / (k_factor * EARTH_RADIUS_M), v, los)
-    vv = v.astype(np.float64)
+    vv = v.T.astype(np.float64)
     t = vv - 0.1
     with np.errstate(invalid="ignore"):
         j = np.where(vv > -0.78, 6.9 + 20.0 * np.log10(np.sqrt(t * t + 1.0) + t), 0.0)
     d_km = step * np.arange(1, n_step + 1) / 1000.0
     loss = j + (1.0 - np.exp(-j / 6.0)) * (10.0 + 0.02 * d_km)[None, :]
-    return loss, los.astype(bool)
+    return loss, los.T.astype(bool)
 
 
 def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrain,
@@ -101,6 +101,7 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
     inv_ae = 1.0 / (params.k_factor * EARTH_RADIUS_M)
     step = tg.cell_m
     use_polar = bool(use_terrain and params.diffraction != "none")
+    ftab, gtab = CK.j_tables()
     bar = _progress(n_s, "raster", progress)
     try:
         for s in range(n_s):
@@ -112,8 +113,8 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
             if use_polar:
                 n_step = max(1, int(math.ceil(r / step)))
                 n_rad = max(8, int(math.ceil(2.0 * math.pi * r / step)))
-                polar = np.empty((n_b, n_rad, n_step), dtype=np.float32)  # v per band
-                polar_los = np.empty((n_rad, n_step), dtype=np.uint8)
+                polar = np.empty((n_b, n_step, n_rad), dtype=np.float32)  # v per band
+                polar_los = np.empty((n_step, n_rad), dtype=np.uint8)
                 for b in range(n_b):
                     lam = SPEED_OF_LIGHT_M_S / (b_f[b] * 1e6)
                     CK._radial_sweep_kernel(dem, tg.x_min, tg.y_max, step, sx[s], sy[s],
@@ -132,7 +133,7 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
                 float(point_loss_db), float(params.shadow_margin_db), az,
                 float(params.downtilt_deg), float(params.h_beamwidth_deg),
                 float(params.v_beamwidth_deg), float(params.front_to_back_db),
-                float(params.sla_v_db), float(params.gain_dbi), best, server, s)
+                float(params.sla_v_db), float(params.gain_dbi), ftab, gtab, best, server, s)
             if bar is not None:
                 bar.update(1)
     finally:
