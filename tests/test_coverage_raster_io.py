@@ -203,3 +203,16 @@ def test_tampered_files_are_refused(tmp_path):
         CoverageMatrix.load(tmp_path / "cov")
     with pytest.raises(FormatError, match="not found"):
         CoverageMatrix.load(tmp_path / "missing")
+
+
+def test_tabulated_edge_loss_matches_formula():
+    from siteplan.coverage import _kernels as CK
+
+    ftab, gtab = CK.j_tables()
+    rng = np.random.default_rng(0)
+    vs = np.concatenate([rng.uniform(-1.5, 45.0, 2000), [-0.78, -0.7799, 0.0, 39.9999, 40.0]])
+    ds = rng.uniform(10.0, 30_000.0, vs.size)
+    for v, d in zip(vs, ds):
+        j = naive.J(v)
+        exact = j + (1 - math.exp(-j / 6)) * (10 + 0.02 * d / 1000)
+        assert CK._edge_loss_tab(v, d, ftab, gtab) == pytest.approx(exact, abs=1e-5)

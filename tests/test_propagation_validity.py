@@ -127,3 +127,28 @@ print("ok")
                          text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.strip().endswith("ok")
+
+
+def test_compiled_kernels_are_cached_between_processes():
+    """cache=True (siteplan.config): a second process loads the compiled kernel from
+    the on-disk cache instead of compiling it again."""
+    script = r'''
+import json, numpy as np
+from siteplan.propagation import path_loss_matrix
+from siteplan.propagation import _kernels as K
+path_loss_matrix("hata", [0.0], [0.0], [30.0], [1000.0, 2000.0], [0.0, 5.0], 1.5, 900.0)
+st = K._loss_matrix_kernel.stats
+print(json.dumps({"hits": sum(st.cache_hits.values()), "misses": sum(st.cache_misses.values())}))
+'''
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env.pop("NUMBA_DISABLE_JIT", None)
+    env.pop("SITEPLAN_NUMBA_CACHE", None)
+    runs = []
+    for _ in range(2):
+        res = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, timeout=300)
+        assert res.returncode == 0, res.stderr[-2000:]
+        import json
+
+        runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    assert runs[1]["hits"] >= 1 and runs[1]["misses"] == 0

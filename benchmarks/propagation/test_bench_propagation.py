@@ -242,3 +242,47 @@ def test_coverage_region(benchmark):
         print(f"\n[coverage region] {n_s} sites x {n_p} points: {s:.2f} s, "
               f"{info['n_candidates']:,} candidate pairs evaluated, {mat.nnz:,} kept, "
               f"{info['n_candidates'] / s:,.0f} pairs/s")
+
+
+# ---------------------------------------------------------------- peer: itmlogic (optional)
+def _itmlogic_path(prof, step_m, f_mhz, h1, h2):
+    """One point-to-point ITM (Longley-Rice) prediction with itmlogic, median quantile,
+    set up as in itmlogic's scripts/qkpfl.py (continental temperate, ens0 = 314)."""
+    from itmlogic.misc.qerfi import qerfi  # noqa: F401  (imported by itmlogic's runner too)
+    from itmlogic.preparatory_subroutines.qlrpfl import qlrpfl
+    from itmlogic.statistics.avar import avar
+
+    prop = {"eps": 15, "sgm": 0.005, "ipol": 0, "fmhz": f_mhz, "hg": [h1, h2], "klim": 5,
+            "ens0": 314, "lvar": 5, "gma": 157e-9, "kwx": 0}
+    prop["pfl"] = [len(prof) - 1, step_m] + [float(z) for z in prof]
+    prop["wn"] = f_mhz / 47.7
+    prop["ens"] = prop["ens0"]
+    prop["gme"] = prop["gma"] * (1 - 0.04665 * math.exp(prop["ens"] / 179.3))
+    zq = complex(prop["eps"], 376.62 * prop["sgm"] / prop["wn"])
+    prop["zgnd"] = np.sqrt(zq - 1)
+    prop["klimx"] = 0
+    prop["mdvarx"] = 11
+    prop = qlrpfl(prop)
+    fs = 8.685890 * np.log(2 * prop["wn"] * prop["dist"])
+    a, prop = avar(0.0, 0, 0.0, prop)
+    return fs + a
+
+
+def test_itmlogic_peer(benchmark):
+    """itmlogic (pure-Python NTIA ITM, PyPI) on the first profiles of the Bullington
+    benchmark: paths/s of a peer that evaluates the same 200-sample profiles."""
+    pytest.importorskip("itmlogic", reason="optional peer: pip install itmlogic")
+    dem, tx, rx = _paths()
+    n = size(20, 300)
+    d, e = terrain_profile(dem, 0.0, dem.shape[0] * DEM_CELL, DEM_CELL, tx[:n, 0], tx[:n, 1],
+                           rx[:n, 0], rx[:n, 1], N_SAMPLES)
+
+    def run():
+        return [_itmlogic_path(e[k], d[k, 1], 900.0, 30.0, 1.5) for k in range(n)]
+
+    res = benchmark(run)
+    assert all(np.isfinite(res))
+    if benchmark.stats is not None:
+        rate = n / benchmark.stats.stats.min
+        benchmark.extra_info["paths_per_s"] = rate
+        print(f"\n[itmlogic ITM peer] {rate:,.0f} paths/s ({N_SAMPLES} samples)")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -119,7 +119,6 @@ class TerrainGrid:
     x_min: float
     y_max: float
     cell_m: float
-    extra: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_any(cls, obj) -> "TerrainGrid":
