@@ -213,3 +213,16 @@ def test_path_loss_matrix_twin(model, los):
             d = max(math.hypot(px[p] - sx[s], py[p] - sy[s]), 1.0)
             assert got[s, p] == pytest.approx(
                 naive.model_loss(model, "urban_large", d, f, hb[s], 1.5, los), abs=1e-9)
+
+
+@SETTINGS
+@given(st.lists(st.floats(1.0, 1e300, **fin), min_size=1, max_size=50))
+def test_vectorised_log10_twin(xs):
+    from siteplan.propagation import _kernels as K
+
+    x = np.array(xs)
+    out = np.empty_like(x)
+    K._log10_rows_kernel(x, out)
+    ref = np.log10(x)
+    tol = 4e-15 * np.maximum(1.0, np.abs(ref))
+    assert np.all(np.abs(out - ref) <= tol), np.max(np.abs(out - ref) / tol)

@@ -214,6 +214,55 @@ def _loglin_coeffs(model, env, f_mhz, hb, hm):
     return np.nan, np.nan
 
 
+_LOG10_2 = math.log10(2.0)
+_INV_LN10 = 1.0 / math.log(10.0)
+_SQRT2 = math.sqrt(2.0)
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _log10_rows(x, bits, expo, out):
+    """out[p] = log10(x[p]) for normal x >= 1 (|error| < 4e-15), written as two simple
+    loops that LLVM vectorises (exponent/mantissa split through an int64 view, then
+    2 atanh((m - 1)/(m + 1)) as an odd polynomial with m in [sqrt(1/2), sqrt(2)]);
+    ~4x faster than scalar libm log10 without SVML."""
+    n = x.shape[0]
+    xi = x.view(np.int64)
+    for p in range(n):
+        b = xi[p]
+        expo[p] = (b >> 52) - 1023
+        bits[p] = (b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000
+    mf = bits.view(np.float64)
+    for p in range(n):
+        m = mf[p]
+        e = float(expo[p])
+        if m > _SQRT2:
+            m = m * 0.5
+            e = e + 1.0
+        sv = (m - 1.0) / (m + 1.0)
+        z = sv * sv
+        q = 1.0 / 23.0
+        q = q * z + 1.0 / 21.0
+        q = q * z + 1.0 / 19.0
+        q = q * z + 1.0 / 17.0
+        q = q * z + 1.0 / 15.0
+        q = q * z + 1.0 / 13.0
+        q = q * z + 1.0 / 11.0
+        q = q * z + 1.0 / 9.0
+        q = q * z + 1.0 / 7.0
+        q = q * z + 1.0 / 5.0
+        q = q * z + 1.0 / 3.0
+        q = q * z + 1.0
+        out[p] = 2.0 * sv * q * _INV_LN10 + e * _LOG10_2
+
+
+@njit(**NJIT_OPTIONS)
+def _log10_rows_kernel(x, out):
+    """Test hook for :func:`_log10_rows`."""
+    bits = np.empty(x.shape[0], dtype=np.int64)
+    expo = np.empty(x.shape[0], dtype=np.int64)
+    _log10_rows(x, bits, expo, out)
+
+
 @njit(**NJIT_PARALLEL_OPTIONS)
 def _loss_matrix_kernel(model, env, sx, sy, shb, px, py, hm, f_mhz, los, bh, sw, out):
     """Path loss [dB] for every (site, point) pair: ``out[s, p]``; distance floored at
@@ -234,13 +283,17 @@ def _loss_matrix_kernel(model, env, sx, sy, shb, px, py, hm, f_mhz, los, bh, sw,
             a, b = _loglin_coeffs(model, env, f_mhz, shb[s], hm)
             hb_ = 0.5 * b
             row = out[s]
+            d2 = np.empty(n_p)
+            bits = np.empty(n_p, dtype=np.int64)
+            expo = np.empty(n_p, dtype=np.int64)
             for p in range(n_p):
                 dx = px[p] - x0
                 dy = py[p] - y0
-                d2 = dx * dx + dy * dy
-                if d2 < 1.0:
-                    d2 = 1.0
-                row[p] = a + hb_ * math.log10(d2)
+                v = dx * dx + dy * dy
+                d2[p] = v if v > 1.0 else 1.0
+            _log10_rows(d2, bits, expo, row)
+            for p in range(n_p):
+                row[p] = a + hb_ * row[p]
 
 
 # --------------------------------------------------------------------------------------
