@@ -272,13 +272,51 @@ def _loss_matrix_kernel(model, env, sx, sy, shb, px, py, hm, f_mhz, los, bh, sw,
         x0 = sx[s]
         y0 = sy[s]
         if model == MODEL_RMA:
+            # 38.901 RMa is piecewise linear in log10(d_3D) (plus 0.002 log10(h) d_3D):
+            # per-site constants, one vectorised log10 per pair.
+            hb = shb[s]
+            fc = f_mhz * 1e-3
+            dz = hb - hm
+            dz2 = dz * dz
+            d_bp = 2.0 * math.pi * hb * hm * fc * 1e9 / SPEED_OF_LIGHT
+            h172 = bh ** 1.72
+            c1 = min(0.03 * h172, 10.0)
+            c3 = 0.002 * math.log10(bh)
+            k1 = 20.0 * math.log10(40.0 * math.pi * fc / 3.0) - min(0.044 * h172, 14.77)
+            pl_bp = _rma_pl1(d_bp, fc, bh)
+            k2 = pl_bp - 40.0 * math.log10(d_bp)
+            lhb = math.log10(hb)
+            r = bh / hb
+            t = math.log10(11.75 * hm)
+            b3 = 43.42 - 3.1 * lhb
+            k3 = (161.04 - 7.1 * math.log10(sw) + 7.5 * math.log10(bh)
+                  - (24.37 - 3.7 * r * r) * lhb - 3.0 * b3 + 20.0 * math.log10(fc)
+                  - (3.2 * t * t - 4.97))
+            dbp2 = d_bp * d_bp
+            row = out[s]
+            d3sq = np.empty(n_p)
+            d2sq = np.empty(n_p)
+            bits = np.empty(n_p, dtype=np.int64)
+            expo = np.empty(n_p, dtype=np.int64)
             for p in range(n_p):
                 dx = px[p] - x0
                 dy = py[p] - y0
-                d = math.sqrt(dx * dx + dy * dy)
-                if d < 1.0:
-                    d = 1.0
-                out[s, p] = _rma_scalar(d, f_mhz, shb[s], hm, los, bh, sw)
+                v = dx * dx + dy * dy
+                v = v if v > 1.0 else 1.0
+                d2sq[p] = v
+                d3sq[p] = v + dz2
+            _log10_rows(d3sq, bits, expo, row)
+            for p in range(n_p):
+                l3 = 0.5 * row[p]
+                if d2sq[p] <= dbp2:
+                    pl = k1 + (20.0 + c1) * l3 + c3 * math.sqrt(d3sq[p])
+                else:
+                    pl = k2 + 40.0 * l3
+                if not los:
+                    pn = k3 + b3 * l3
+                    if pn > pl:
+                        pl = pn
+                row[p] = pl
         else:
             a, b = _loglin_coeffs(model, env, f_mhz, shb[s], hm)
             hb_ = 0.5 * b
