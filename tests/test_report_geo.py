@@ -206,3 +206,13 @@ def test_kml_escapes_text(kml):
     assert "SYNTHETIC" in doc.findtext(f"{KML}description")
     names = [pm.findtext(f"{KML}name") for pm in _placemarks(doc)]
     assert "甲村" in names
+
+
+def test_kml_drops_characters_xml_forbids(scenario, tmp_path):
+    plan = make_plan()
+    plan["villages"][1]["name"] = "bad\x01name & <more>"
+    plan["operators"] = ["A", "B"]
+    write_kml(plan, scenario, tmp_path / "plan.kml")
+    doc = ET.parse(tmp_path / "plan.kml").getroot()          # well-formed despite the control character
+    names = [pm.findtext(f"{KML}name") for pm in _placemarks(doc)]
+    assert "badname & <more>" in names

@@ -59,7 +59,7 @@ class MapFrame:
         return (np.asarray(x, dtype=float) - self.x0) * self.scale, (self.y1 - np.asarray(y, dtype=float)) * self.scale
 
 
-def map_frame(view: PlanView, width: float = 600.0, max_height: float = 720.0) -> MapFrame:
+def map_frame(view: PlanView, width: float = 1180.0, max_height: float = 860.0) -> MapFrame:
     """The frame holding every village, site and fiber vertex of the plan, with a margin."""
     xs = [view.v_x, view.site_x] + [r[:, 0] for r in view.route_xy]
     ys = [view.v_y, view.site_y] + [r[:, 1] for r in view.route_xy]
@@ -144,7 +144,6 @@ def map_svg(view: PlanView, p: int, frame: MapFrame, *, raster_png: tuple[str, t
                      f'height="{_n(float(v1 - v0))}" preserveAspectRatio="none" '
                      f'href="data:image/png;base64,{b64}"/>')
     r_v = _marker_size(len(view.v_id), frame)
-    parts += _district_labels(view, frame, float(np.clip(frame.width / 28, 11, 22)))
 
     # fiber laid by the end of phase p, coloured by the phase it was laid in
     parts.append('<g class="fiber" fill="none" stroke-linecap="round" stroke-linejoin="round">')
@@ -156,12 +155,59 @@ def map_svg(view: PlanView, p: int, frame: MapFrame, *, raster_png: tuple[str, t
         for i in idx:
             u, v = frame.px(view.route_xy[i][:, 0], view.route_xy[i][:, 1])
             d.append("M" + "L".join(f"{_n(a)} {_n(b)}" for a, b in zip(u.tolist(), v.tolist())))
-        width = 2.2 if q == p else 1.4
+        width = 2.2 if q == p else 1.3
+        opacity = "" if q == p else ' stroke-opacity="0.7"'
         parts.append(f'<path data-phase="{escape(view.phases[q])}" stroke="{phase_colour(q)}" '
-                     f'stroke-width="{width}" d="{"".join(d)}"/>')
+                     f'stroke-width="{width}"{opacity} d="{"".join(d)}"/>')
     parts.append("</g>")
 
-    # villages
+    # sites standing by the end of p: existing (open), built before (grey), built in p (black, larger)
+    present = view.sites_present(p)
+    su, sv = frame.px(view.site_x, view.site_y)
+    r_s = r_v * 1.1
+    parts.append('<g class="sites">')
+    for i in np.flatnonzero(present).tolist():
+        existing = view.site_kind[i] == "existing"
+        this_phase = (not existing) and view.site_phase[i] == p
+        if existing:
+            style = f'fill="none" stroke="{SITE_EXISTING}" stroke-width="0.8" stroke-opacity="0.8"'
+        elif this_phase:
+            style = f'fill="{SITE_NEW}" stroke="#fff" stroke-width="0.5"'
+        else:
+            style = f'fill="{SITE_EXISTING}" fill-opacity="0.8"'
+        built = "existing" if existing else f"built {view.phases[int(view.site_phase[i])]}"
+        parts.append(f'<path d="{_triangle(float(su[i]), float(sv[i]), r_s * (1.4 if this_phase else 1.0))}" '
+                     f"{style}><title>{escape(view.site_id[i])} ({escape(built)})</title></path>")
+    parts.append("</g>")
+
+    # stations on air by the end of p, one colour per operator, around their site; the ones
+    # added in p full strength and ringed, the older ones faded
+    if show_stations and len(view.operators):
+        on = view.stations_present(p)
+        K = len(view.operators)
+        r_st = max(1.1, r_v * 0.5)
+        off = r_s * 1.2
+        parts.append('<g class="stations">')
+        for k in range(K):
+            sel = np.flatnonzero(on & (view.st_op == k))
+            if not len(sel):
+                continue
+            ang = 2 * math.pi * k / K - math.pi / 2
+            du, dv = off * math.cos(ang), off * math.sin(ang)
+            items = []
+            for i in sel.tolist():
+                s = int(view.st_site[i])
+                if view.st_phase[i] == p:
+                    items.append(f'<circle cx="{_n(float(su[s]) + du)}" cy="{_n(float(sv[s]) + dv)}" '
+                                 f'r="{_n(r_st * 1.3)}" stroke="#000" stroke-width="0.6"/>')
+                else:
+                    items.append(f'<circle cx="{_n(float(su[s]) + du)}" cy="{_n(float(sv[s]) + dv)}" '
+                                 f'r="{_n(r_st)}" fill-opacity="0.45"/>')
+            parts.append(f'<g data-operator="{escape(view.operators[k])}" fill="{operator_colour(k)}">'
+                         + "".join(items) + "</g>")
+        parts.append("</g>")
+
+    # villages on top: coverage is what the map is about
     parts.append('<g class="villages">')
     u, v = frame.px(view.v_x, view.v_y)
     for i in range(len(view.v_id)):
@@ -176,45 +222,7 @@ def map_svg(view: PlanView, p: int, frame: MapFrame, *, raster_png: tuple[str, t
             parts.append(f'<circle cx="{_n(float(u[i]))}" cy="{_n(float(v[i]))}" r="{_n(r_v)}" fill="{fill}" '
                          f'stroke="#fff" stroke-width="0.6"><title>{tip}</title></circle>')
     parts.append("</g>")
-
-    # sites standing by the end of p; new ones of this phase larger
-    present = view.sites_present(p)
-    su, sv = frame.px(view.site_x, view.site_y)
-    r_s = r_v * 1.2
-    parts.append('<g class="sites">')
-    for i in np.flatnonzero(present).tolist():
-        existing = view.site_kind[i] == "existing"
-        this_phase = (not existing) and view.site_phase[i] == p
-        r = r_s * (1.5 if this_phase else 1.0)
-        style = (f'fill="none" stroke="{SITE_EXISTING}" stroke-width="1"' if existing
-                 else f'fill="{SITE_NEW}" fill-opacity="0.85" stroke="#fff" stroke-width="0.5"')
-        built = "existing" if existing else f"built {view.phases[int(view.site_phase[i])]}"
-        parts.append(f'<path d="{_triangle(float(su[i]), float(sv[i]), r)}" {style}>'
-                     f"<title>{escape(view.site_id[i])} ({built})</title></path>")
-    parts.append("</g>")
-
-    if show_stations and len(view.operators):
-        on = view.stations_present(p)
-        K = len(view.operators)
-        r_st = max(1.2, r_v * 0.55)
-        off = r_s * 1.25
-        parts.append('<g class="stations">')
-        for k in range(K):
-            sel = np.flatnonzero(on & (view.st_op == k))
-            if not len(sel):
-                continue
-            ang = 2 * math.pi * k / K - math.pi / 2
-            du, dv = off * math.cos(ang), off * math.sin(ang)
-            items = []
-            for i in sel.tolist():
-                s = int(view.st_site[i])
-                new_here = view.st_phase[i] == p
-                items.append(f'<circle cx="{_n(float(su[s]) + du)}" cy="{_n(float(sv[s]) + dv)}" '
-                             f'r="{_n(r_st * (1.35 if new_here else 1.0))}"'
-                             + (' stroke="#000" stroke-width="0.6"' if new_here else "") + "/>")
-            parts.append(f'<g data-operator="{escape(view.operators[k])}" fill="{operator_colour(k)}">'
-                         + "".join(items) + "</g>")
-        parts.append("</g>")
+    parts += _district_labels(view, frame, float(np.clip(frame.width / 40, 12, 24)))
     parts += _scale_bar(frame)
     parts.append(_north_arrow(frame))
     parts.append(f'<rect x="0.5" y="0.5" width="{_n(W - 1)}" height="{_n(H - 1)}" fill="none" stroke="#999"/>')
@@ -229,15 +237,18 @@ def legend_svg(view: PlanView) -> str:
     items.append((f'<circle cx="9" cy="9" r="5" fill="{VILLAGE_UNCOVERED}" stroke="#fff"/>', "village not covered"))
     items.append((f'<path d="{_diamond(9, 9, 6.5)}" fill="{VILLAGE_COVERED}" stroke="#000"/>', "poor village (diamond)"))
     items.append((f'<path d="{_triangle(9, 10, 7)}" fill="none" stroke="{SITE_EXISTING}"/>', "existing site"))
-    items.append((f'<path d="{_triangle(9, 10, 7)}" fill="{SITE_NEW}"/>', "new site (larger: built this phase)"))
+    items.append((f'<path d="{_triangle(9, 10, 7)}" fill="{SITE_EXISTING}"/>', "site built in an earlier phase"))
+    items.append((f'<path d="{_triangle(9, 10, 8)}" fill="{SITE_NEW}"/>', "site built in this phase"))
     for k, op in enumerate(view.operators):
-        items.append((f'<circle cx="9" cy="9" r="4" fill="{operator_colour(k)}"/>',
-                      f"station {op} (ringed: added this phase)"))
+        items.append((f'<circle cx="9" cy="9" r="4.5" fill="{operator_colour(k)}" stroke="#000" stroke-width="0.6"/>'
+                      f'<circle cx="9" cy="9" r="3" fill="{operator_colour(k)}" fill-opacity="0.45" '
+                      f'transform="translate(14 0)"/>',
+                      f"   station {op}: added this phase (ringed), earlier (faded)"))
     for q, ph in enumerate(view.phases):
         items.append((f'<path d="M1 9L17 9" stroke="{phase_colour(q)}" stroke-width="3"/>', f"fiber laid {ph}"))
     cols = 3
     rows = (len(items) + cols - 1) // cols
-    width, row_h = 880, 22
+    width, row_h = 1200, 22
     out = [f'<svg class="legend" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {rows * row_h + 4}" '
            f'width="{width}" height="{rows * row_h + 4}" role="img" aria-label="legend">']
     for j, (sym, label) in enumerate(items):

@@ -101,6 +101,8 @@ def _save(fig, path: Path) -> Path:
 
 
 def _map_axes(ax, view: PlanView, frame) -> None:
+    from matplotlib import patheffects
+
     ax.set_xlim(frame.x0, frame.x1)
     ax.set_ylim(frame.y0, frame.y1)
     ax.set_aspect("equal")
@@ -111,8 +113,8 @@ def _map_axes(ax, view: PlanView, frame) -> None:
         if d:
             m = np.array([x == d for x in view.v_district])
             ax.text(float(np.median(view.v_x[m])), float(np.median(view.v_y[m])), _label(d, f"D{j + 1}"),
-                    ha="center", va="center",
-                    fontsize=9, color="#6a737d", alpha=0.8, zorder=1)
+                    ha="center", va="center", fontsize=9, color="#3d4650", fontweight="bold", zorder=7,
+                    path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
     length = nice_scale_length(frame.x1 - frame.x0)
     x0 = frame.x0 + 0.03 * (frame.x1 - frame.x0)
     y0 = frame.y0 + 0.03 * (frame.y1 - frame.y0)
@@ -137,36 +139,44 @@ def _phase_map(view: PlanView, p: int, frame, path: Path) -> Path:
             ax.add_collection(LineCollection(segs, colors=phase_colour(q), linewidths=1.8 if q == p else 1.1,
                                              zorder=2))
     n = max(len(view.v_id), 1)
-    ms = float(np.clip(900.0 / math.sqrt(n), 4.0, 40.0))
+    d_pt = float(np.clip(0.25 * 7.0 * 72 / math.sqrt(n), 2.5, 9.0))     # village marker diameter [pt]
+    ms = d_pt ** 2                                                         # scatter sizes are areas [pt^2]
+    present = view.sites_present(p)
+    existing = np.array([k == "existing" for k in view.site_kind], dtype=bool)
+    now = present & ~existing & (view.site_phase == p)
+    before = present & ~existing & (view.site_phase < p)
+    ex = present & existing
+    ax.scatter(view.site_x[ex], view.site_y[ex], s=ms * 0.8, marker="^", facecolors="none",
+               edgecolors=SITE_EXISTING, linewidths=0.5, alpha=0.7, zorder=3)
+    ax.scatter(view.site_x[before], view.site_y[before], s=ms * 0.8, marker="^", c=SITE_EXISTING, alpha=0.7,
+               linewidths=0, zorder=3)
+    ax.scatter(view.site_x[now], view.site_y[now], s=ms * 1.2, marker="^", c=SITE_NEW, linewidths=0, zorder=4)
+    on = view.stations_present(p)
+    K = max(len(view.operators), 1)
+    off = 0.004 * span
+    for k in range(len(view.operators)):
+        ang = 2 * math.pi * k / K + math.pi / 2
+        for sel, size, alpha, lw, z in ((on & (view.st_op == k) & (view.st_phase < p), 0.25, 0.35, 0.0, 4),
+                                         ((view.st_op == k) & (view.st_phase == p), 0.45, 1.0, 0.3, 5)):
+            sx = view.site_x[view.st_site[sel]] + off * math.cos(ang)
+            sy = view.site_y[view.st_site[sel]] + off * math.sin(ang)
+            ax.scatter(sx, sy, s=ms * size, c=operator_colour(k), alpha=alpha, edgecolors="black", linewidths=lw,
+                       zorder=z)
     cov = view.v_covered[:, p]
     for poor, marker, edge in ((False, "o", "white"), (True, "D", "black")):
         m = view.v_poor == poor
         colours = np.where(cov[m], VILLAGE_COVERED, VILLAGE_UNCOVERED)
         if m.any():
-            ax.scatter(view.v_x[m], view.v_y[m], s=ms * (1.2 if poor else 1.0), c=list(colours), marker=marker,
-                       edgecolors=edge, linewidths=0.5, zorder=3)
-    present = view.sites_present(p)
-    existing = np.array([k == "existing" for k in view.site_kind], dtype=bool)
-    ex, nw = present & existing, present & ~existing
-    ax.scatter(view.site_x[ex], view.site_y[ex], s=ms * 1.2, marker="^", facecolors="none",
-               edgecolors=SITE_EXISTING, linewidths=0.8, zorder=4)
-    ax.scatter(view.site_x[nw], view.site_y[nw], s=ms * 1.4, marker="^", c=SITE_NEW, zorder=4)
-    on = view.stations_present(p)
-    K = max(len(view.operators), 1)
-    off = 0.006 * span
-    for k in range(len(view.operators)):
-        sel = on & (view.st_op == k)
-        ang = 2 * math.pi * k / K + math.pi / 2
-        sx = view.site_x[view.st_site[sel]] + off * math.cos(ang)
-        sy = view.site_y[view.st_site[sel]] + off * math.sin(ang)
-        ax.scatter(sx, sy, s=ms * 0.4, c=operator_colour(k), zorder=5, linewidths=0)
+            ax.scatter(view.v_x[m], view.v_y[m], s=ms * (1.3 if poor else 1.0), c=list(colours), marker=marker,
+                       edgecolors=edge, linewidths=0.4, zorder=6)
     handles = [
         Line2D([], [], ls="", marker="o", color=VILLAGE_COVERED, label="village covered"),
         Line2D([], [], ls="", marker="o", color=VILLAGE_UNCOVERED, label="village not covered"),
         Line2D([], [], ls="", marker="D", mfc="white", mec="black", label="poor village"),
         Line2D([], [], ls="", marker="^", mfc="none", mec=SITE_EXISTING, label="existing site"),
-        Line2D([], [], ls="", marker="^", color=SITE_NEW, label="new site"),
-    ] + [Line2D([], [], ls="", marker="o", color=operator_colour(k), label=f"station {_label(o, f'operator {k + 1}')}")
+        Line2D([], [], ls="", marker="^", color=SITE_EXISTING, label="site built earlier"),
+        Line2D([], [], ls="", marker="^", color=SITE_NEW, label="site built this phase"),
+    ] + [Line2D([], [], ls="", marker="o", color=operator_colour(k), label=f"station {_label(o, f'operator {k + 1}')} (faded: earlier)")
          for k, o in enumerate(view.operators)] + [
         Line2D([], [], color=phase_colour(q), lw=2, label=f"fiber {_label(view.phases[q], f'phase {q + 1}')}") for q in range(p + 1)]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)

@@ -46,10 +46,11 @@ table { border-collapse: collapse; margin: 6px 0 10px; font-variant-numeric: tab
 th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: right; vertical-align: top; }
 th { background: #f1f4f7; font-weight: 600; }
 td.l, th.l { text-align: left; }
+td.nowrap { white-space: nowrap; }
 td.met { color: var(--ok); } td.below, td.above { color: var(--bad); font-weight: 700; }
 .maps { display: flex; flex-wrap: wrap; gap: 14px; }
 figure { margin: 0; break-inside: avoid; page-break-inside: avoid; }
-figcaption { color: var(--muted); font-size: 13px; margin-top: 2px; max-width: 600px; }
+figcaption { color: var(--muted); font-size: 13px; margin-top: 2px; max-width: 1180px; }
 svg { max-width: 100%; height: auto; font-family: inherit; }
 svg.map text { fill: #222; }
 svg.map text.district { fill: #6a737d; font-weight: 600; paint-order: stroke; stroke: #fff;
@@ -139,7 +140,7 @@ def _quota_table(view: PlanView) -> str:
                 if state in ("below", "above")]
         period = f"{ph.get('start', '')} – {ph.get('end', '')}".strip(" –")
         rows.append(
-            f'<tr><td class="l">{escape(name)}</td><td class="l">{escape(period)}</td>'
+            f'<tr><td class="l">{escape(name)}</td><td class="l nowrap">{escape(period)}</td>'
             f'<td class="{ss}">{sites:,}</td><td>{escape(quota_text(qs))}</td>'
             f'<td class="{st}">{stations:,}</td><td>{escape(quota_text(qt))}</td>'
             + "".join(f"<td>{int(c):,}</td>" for c in by_op)
