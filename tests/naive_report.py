@@ -192,3 +192,24 @@ def external_references(html_text: str) -> list[str]:
     if re.search(r"@import", html_text, flags=re.I):
         out.append("css @import")
     return out
+
+
+def naive_phase_counts(plan: dict) -> dict:
+    """Per phase, straight from the plan lists: new sites built, new stations (total and by
+    operator), villages and poor villages covered by its end; and 'before' counts."""
+    names = [p["name"] for p in plan["phases"]]
+    out = {}
+    for p, name in enumerate(names):
+        sites = sum(1 for s in plan["sites"] if s["kind"] == "candidate" and s["built_phase"] == name)
+        stations = [s for s in plan["stations"] if s["phase"] == name]
+        by_op = {o: sum(1 for s in stations if s["operator"] == o) for o in plan["operators"]}
+        cov = sum(1 for v in plan["villages"] if v["covered_by_phase"][p])
+        poor = sum(1 for v in plan["villages"] if v["covered_by_phase"][p] and v["poor"])
+        out[name] = {"sites": sites, "stations": len(stations), "by_op": by_op, "covered": cov, "poor": poor}
+    out["before"] = {
+        "sites": sum(1 for s in plan["sites"] if s["kind"] == "existing"),
+        "stations": sum(1 for s in plan["stations"] if s["phase"] is None),
+        "covered": sum(1 for v in plan["villages"] if v["first_covered_phase"] == "existing"),
+        "poor": sum(1 for v in plan["villages"] if v["first_covered_phase"] == "existing" and v["poor"]),
+    }
+    return out
