@@ -122,3 +122,15 @@ def test_many_phases_and_operators(scenario, tmp_path):
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert html.count('class="phase-map"') == 5
     assert np.all([f">{op}<" in html for op in ("C", "D")])
+
+
+def test_report_imports_no_solver_or_propagation():
+    import subprocess
+    import sys
+
+    code = ("import sys, siteplan.report, siteplan.report.load; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pulp', 'highspy', 'numba') or "
+            "m.startswith(('siteplan.optimize', 'siteplan.siting', 'siteplan.propagation', 'siteplan.coverage', "
+            "'siteplan.fiber', 'siteplan.pipeline'))); print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

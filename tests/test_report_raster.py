@@ -102,6 +102,17 @@ def test_georef_forms(tmp_path):
         write_coverage_raster(tmp_path / "x.tif", arr, {"x_min": 0.0, "y_max": 0.0, "cell_size": 1.0})
     with pytest.raises(ModelError, match="cannot take"):
         write_coverage_raster(tmp_path / "x.tif", arr, object())
+
+    class Grid:              # any object with the attributes works (e.g. a coverage grid)
+        x_min, y_max, cell_m, crs, shape = 100.0, 900.0, 25.0, "EPSG:32650", (2, 3)
+
+    write_coverage_raster(tmp_path / "g.tif", arr - 90.0, Grid())
+    with tifffile.TiffFile(tmp_path / "g.tif") as tif:
+        tags = {t.code: t.value for t in tif.pages[0].tags.values()}
+    assert tuple(tags[MODEL_TIEPOINT]) == (0.0, 0.0, 0.0, 100.0, 900.0, 0.0)
+    assert tuple(tags[MODEL_PIXEL_SCALE]) == (25.0, 25.0, 0.0)
+    with pytest.raises(ModelError, match="differs"):
+        write_coverage_raster(tmp_path / "g2.tif", np.zeros((3, 3)), Grid())
     gr = GeoRaster(np.array([[-80.0, -9999.0]]), 10.0, 20.0, 5.0, 5.0, "EPSG:32650", nodata=-9999.0)
     cr = as_coverage_raster(gr)
     assert cr.rsrp_dbm.tolist() == [[-80.0, NODATA]] and cr.georef.cell_x == 5.0

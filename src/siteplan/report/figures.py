@@ -113,7 +113,7 @@ def _map_axes(ax, view: PlanView, frame) -> None:
         if d:
             m = np.array([x == d for x in view.v_district])
             ax.text(float(np.median(view.v_x[m])), float(np.median(view.v_y[m])), _label(d, f"D{j + 1}"),
-                    ha="center", va="center", fontsize=9, color="#3d4650", fontweight="bold", zorder=7,
+                    ha="center", va="center", fontsize=9, color="#2d343c", zorder=7,
                     path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
     length = nice_scale_length(frame.x1 - frame.x0)
     x0 = frame.x0 + 0.03 * (frame.x1 - frame.x0)

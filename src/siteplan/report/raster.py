@@ -51,8 +51,9 @@ class CoverageRaster:
 
 
 def as_georef(obj: Any) -> Georef:
-    """A :class:`Georef` from a Terrain, a GeoRaster, a Georef, or a mapping with ``x_min``,
-    ``y_max``, ``cell_size`` (or ``cell_m``, or ``cell_x`` and ``cell_y``) and ``crs``."""
+    """A :class:`Georef` from a Terrain, a GeoRaster, a Georef, a mapping with ``x_min``,
+    ``y_max``, ``cell_size`` (or ``cell_m``, or ``cell_x`` and ``cell_y``) and ``crs``, or any
+    object with those attributes (and optionally ``shape``)."""
     if isinstance(obj, Georef):
         return obj
     if isinstance(obj, Terrain):
@@ -71,6 +72,13 @@ def as_georef(obj: Any) -> Georef:
             return Georef(float(obj["x_min"]), float(obj["y_max"]), cx, cy, str(obj["crs"]), shape)
         except KeyError as exc:
             raise ModelError(f"raster georeference lacks {exc.args[0]!r} (needs x_min, y_max, cell_size, crs)") from None
+    if all(hasattr(obj, a) for a in ("x_min", "y_max", "crs")) and any(
+            hasattr(obj, a) for a in ("cell_m", "cell_size", "cell_x")):
+        cell = next(getattr(obj, a) for a in ("cell_m", "cell_size", "cell_x") if hasattr(obj, a))
+        cy = getattr(obj, "cell_y", cell)
+        shape = getattr(obj, "shape", None)
+        return Georef(float(obj.x_min), float(obj.y_max), float(cell), float(cy), str(obj.crs),
+                      tuple(int(n) for n in shape) if shape is not None else None)
     raise ModelError(f"cannot take a raster georeference from {type(obj).__name__}")
 
 
