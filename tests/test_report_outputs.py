@@ -134,3 +134,34 @@ def test_report_imports_no_solver_or_propagation():
             "'siteplan.fiber', 'siteplan.pipeline'))); print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_plan_without_fiber_or_solver_details(scenario, tmp_path):
+    """A plan with no fiber plan (``"fiber": null``), no siting block and no findings still
+    gives every output; the fiber table is empty and the report says what is missing."""
+    plan = make_plan()
+    plan["fiber"] = None
+    for key in ("siting", "findings", "options"):
+        plan.pop(key)
+    for ph in plan["phases"]:
+        ph.pop("fiber_km")
+        ph.pop("cost_cny")
+    write_outputs(plan, scenario, tmp_path)
+    assert (tmp_path / "fiber.csv").read_text(encoding="utf-8").count("\n") == 1       # header only
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "No findings." in html
+    assert "<th class=\"l\">fiber status</th><td class=\"l\">–</td>" in html
+
+
+def test_empty_plan(scenario, tmp_path):
+    import json
+
+    from naive_report import rfc7946_problems
+
+    plan = make_plan()
+    plan["villages"], plan["stations"], plan["sites"] = [], [], []
+    plan["fiber"]["routes"], plan["fiber"]["terminals"] = [], []
+    write_outputs(plan, scenario, tmp_path)
+    gj = json.loads((tmp_path / "plan.geojson").read_text(encoding="utf-8"))
+    assert gj["features"] == [] and "bbox" not in gj and rfc7946_problems(gj) == []
+    assert (tmp_path / "villages.csv").read_text(encoding="utf-8").count("\n") == 1
