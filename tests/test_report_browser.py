@@ -25,10 +25,10 @@ from siteplan.report._style import MAP_BACKGROUND, VILLAGE_COVERED, VILLAGE_UNCO
 WINDOW = (1280, 2000)
 
 
-def _chromium() -> str:
-    exe = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+def _chromium(which=shutil.which, exists=os.path.exists, env=os.environ) -> str:
+    exe = which("chromium") or ("/usr/bin/chromium" if exists("/usr/bin/chromium") else None)
     if exe is None:
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        if env.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
             pytest.fail("chromium is missing under CI: .ci/install-chromium must install it")
         pytest.skip("chromium not installed (run .ci/install-chromium); required under CI")
     return exe
@@ -126,3 +126,11 @@ def test_checks_catch_a_broken_page(tmp_path):
     ok, why = map_drawn(rgb, [VILLAGE_COVERED])
     assert not ok, why
     assert re.search(r"non-background 0\.0+,", why), why
+
+
+@pytest.mark.parametrize("env, outcome", [({"CI": "true"}, pytest.fail.Exception), ({}, pytest.skip.Exception),
+                                          ({"CI": "false"}, pytest.skip.Exception)])
+def test_missing_chromium_fails_only_under_ci(env, outcome):
+    with pytest.raises(outcome):
+        _chromium(which=lambda name: None, exists=lambda path: False, env=env)
+    assert _chromium(which=lambda name: "/opt/chromium", exists=lambda path: False, env=env) == "/opt/chromium"
