@@ -165,3 +165,21 @@ def test_empty_plan(scenario, tmp_path):
     gj = json.loads((tmp_path / "plan.geojson").read_text(encoding="utf-8"))
     assert gj["features"] == [] and "bbox" not in gj and rfc7946_problems(gj) == []
     assert (tmp_path / "villages.csv").read_text(encoding="utf-8").count("\n") == 1
+
+
+@pytest.mark.parametrize("cjk_font", [True, False])
+def test_figures_never_draw_missing_glyphs(scenario, tmp_path, monkeypatch, cjk_font):
+    """Chinese district names are drawn with a CJK font when one is installed, else replaced
+    by D1, D2, ... (numbered as in report.html): never as empty boxes."""
+    import warnings
+
+    from siteplan.report import figures
+
+    if not cjk_font:
+        monkeypatch.setattr(figures, "_cjk_family", lambda: None)
+    elif figures._cjk_family() is None:
+        pytest.skip("no CJK font installed (.ci/install-chromium installs fonts-wqy-microhei)")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=r".*[Gg]lyph.*missing")
+        figures.write_figures(make_plan(), scenario, tmp_path)
+    assert (tmp_path / "figures" / "map_1_p1.png").is_file()
