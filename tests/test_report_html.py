@@ -207,3 +207,15 @@ def test_deterministic(scenario, tmp_path):
     a = write_report_html(make_plan(), scenario, tmp_path / "a.html", raster=make_raster(scenario))
     b = write_report_html(make_plan(), scenario, tmp_path / "b.html", raster=make_raster(scenario))
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_status_notice(scenario, page):
+    assert 'id="status-notice"' not in page                    # feasible, no blocking finding
+    plan = make_plan()
+    plan["status"] = "infeasible"
+    plan["findings"] = [{"kind": "poor_uncoverable", "message": "village V2 <cannot> be covered", "blocking": True,
+                         "details": {}}]
+    bad = report_html(plan, scenario)
+    box = re.search(r'<div class="notice bad" id="status-notice">(.*?)</div>', bad, flags=re.S).group(1)
+    assert "not a solution" in box and "infeasible" in box
+    assert "village V2 &lt;cannot&gt; be covered" in box

@@ -41,6 +41,8 @@ h2 { font-size: 17px; margin: 26px 0 8px; border-bottom: 1px solid var(--line); 
 .badge.other { background: var(--bad); }
 .notice { border: 2px solid #c77700; background: #fff7e6; padding: 8px 12px; margin: 10px 0; }
 .notice.none { border-color: var(--line); background: #f6f8fa; }
+.notice.bad { border-color: var(--bad); background: #fdecea; }
+.notice.bad strong { color: var(--bad); }
 .notice strong { color: #8a4b00; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: right; vertical-align: top; }
@@ -108,6 +110,20 @@ def _notice(view: PlanView) -> str:
     return ('<div class="notice" id="synthetic-notice"><strong>Synthetic data.</strong> Parts of this '
             "scenario were generated, not surveyed; figures that depend on them are illustrations, not "
             f"findings about the real network:<ul>{items}</ul></div>")
+
+
+def _status_notice(view: PlanView) -> str:
+    """A red box at the top when the plan is not a solution or has blocking findings."""
+    status = str(view.plan.get("status", "unknown"))
+    blocking = [f for f in (view.plan.get("findings") or []) if f.get("blocking")]
+    if status in ("optimal", "feasible") and not blocking:
+        return ""
+    items = "".join(f"<li><strong>{escape(str(f.get('kind', '')))}</strong>: {escape(str(f.get('message', '')))}</li>"
+                    for f in blocking)
+    head = ("This plan is not a solution" if status not in ("optimal", "feasible")
+            else "This plan has blocking findings")
+    return (f'<div class="notice bad" id="status-notice"><strong>{head}</strong> (status '
+            f"{escape(status)}).{f'<ul>{items}</ul>' if items else ''}</div>")
 
 
 def _quota_table(view: PlanView) -> str:
@@ -271,6 +287,7 @@ def report_html(plan: dict | PlanView, scenario: Scenario | None = None, *, rast
         f'<p class="sub">status {_badge(view.plan.get("status", "unknown"))} · {len(view.v_id):,} villages · '
         f"{len(view.operators)} operators · {view.n_phases} phases · scenario digest "
         f"<code>{escape(str(sc.get('digest') or view.scenario.digest or '–')[:16])}</code></p></header>",
+        _status_notice(view),
         _notice(view),
         '<h2 id="quotas">Quota table per phase</h2>', _quota_table(view),
         '<h2 id="maps">Maps per phase</h2>', f'<div class="maps">{"".join(maps)}</div>', legend_svg(view),
