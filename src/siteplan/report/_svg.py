@@ -91,6 +91,8 @@ def _triangle(u: float, v: float, r: float) -> str:
 
 
 def _district_labels(view: PlanView, frame: MapFrame, size: float) -> list[str]:
+    """District names at the median of their villages, lifted by a line so that a district
+    of one village does not hide it."""
     out = []
     names = sorted(set(view.v_district))
     for d in names:
@@ -98,7 +100,8 @@ def _district_labels(view: PlanView, frame: MapFrame, size: float) -> list[str]:
             continue
         m = np.array([x == d for x in view.v_district])
         u, v = frame.px(np.median(view.v_x[m]), np.median(view.v_y[m]))
-        out.append(f'<text class="district" x="{_n(float(u))}" y="{_n(float(v))}" font-size="{_n(size)}">'
+        v = max(float(v) - 0.8 * size, size)
+        out.append(f'<text class="district" x="{_n(float(u))}" y="{_n(v)}" font-size="{_n(size)}">'
                    f"{escape(d)}</text>")
     return out
 
