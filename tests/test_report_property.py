@@ -96,3 +96,45 @@ def test_outputs_agree_with_naive_counts(scenario, plan):
                      if any(d.get("name") == "layer" and d.findtext(f"{ns}value") == "village"
                             for d in pm.iter(f"{ns}Data"))]
     assert len(village_marks) == len(plan["villages"])
+
+
+def _paths(obj, prefix=()):
+    """Every (path) into a JSON-like value."""
+    yield prefix
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _paths(v, prefix + (i,))
+
+
+_ALL_PATHS = [p for p in _paths(make_plan()) if p]
+_JSON = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, allow_infinity=False),
+                  st.text(max_size=5), st.lists(st.integers(0, 3), max_size=3),
+                  st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.sampled_from(_ALL_PATHS), _JSON), min_size=1, max_size=3))
+def test_hand_edited_plans_fail_cleanly(scenario, edits):
+    """Any value replaced anywhere (as a hand edit of plan.json would) gives either the outputs
+    or an OutputError naming the problem, never another exception."""
+    from siteplan.exceptions import OutputError
+
+    plan = make_plan()
+    for path, value in edits:
+        target = plan
+        try:
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue                      # an earlier edit removed this path
+    try:
+        tables_text(plan, scenario)
+        json.dumps(geojson_dict(plan, scenario), allow_nan=False)
+        ET.fromstring(kml_text(plan, scenario).encode("utf-8"))
+        report_html(plan, scenario)
+    except OutputError as exc:
+        assert str(exc).startswith("plan")

@@ -185,6 +185,16 @@ def test_tables_are_deterministic(scenario, tmp_path):
     (lambda p: p["sites"][1].update(lat=123.0), "out of range"),
     (lambda p: p["fiber"]["routes"][0].update(coordinates=[[116.7, 23.4]]), ">= 2"),
     (lambda p: p.pop("phases"), "no 'phases'"),
+    (lambda p: p["fiber"]["terminals"].append(7), "fiber.terminals[3] must be an object"),
+    (lambda p: p["stations"].append(None), "stations[7] has no 'site'"),
+    (lambda p: p.update(fiber=[1, 2]), "fiber must be an object"),
+    (lambda p: p["phases"][0].update(cost_cny={"total": "lots"}), "phases[0].cost_cny.total must be a number"),
+    (lambda p: p["phases"][1].update(quota_sites=[0, 1.5]), "phases[1].quota_sites must be [min, max]"),
+    (lambda p: p["siting"].update(gap="small"), "siting.gap"),
+    (lambda p: p["fiber"]["routes"][1].update(fibers="many"), "fiber.routes[1].fibers"),
+    (lambda p: p.update(findings=["oops"]), "findings must be a list of objects"),
+    (lambda p: p["villages"][0].update(covered_by_phase=7), "malformed content"),
+    (lambda p: p["fiber"]["routes"][0].update(coordinates=[["a", "b"], [1, 2]]), "malformed content"),
 ])
 def test_malformed_plan_is_refused(scenario, tmp_path, break_it, message):
     plan = make_plan()

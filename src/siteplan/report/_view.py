@@ -103,7 +103,7 @@ class PlanView:
     @property
     def synthetic(self) -> tuple[str, ...]:
         """Labels of what is synthetic: the plan's list, then the manifest's, without repeats."""
-        labels = list(self.plan.get("scenario", {}).get("synthetic", []) or [])
+        labels = list((self.plan.get("scenario") or {}).get("synthetic") or [])
         labels += list(self.scenario.manifest.synthetic)
         out: list[str] = []
         for s in labels:
@@ -209,8 +209,60 @@ def _lonlat(obj: dict, where: str) -> tuple[float, float]:
     return lon, lat
 
 
+def _numbers(obj: Any, keys: tuple[str, ...], where: str) -> None:
+    if obj is None:
+        return
+    if not isinstance(obj, dict):
+        raise OutputError(f"plan: {where} must be an object, got {obj!r}")
+    for k in keys:
+        _num(obj.get(k), f"{where}.{k}")
+
+
+def _check_blocks(plan: dict, phases_raw: list) -> None:
+    """Types of the summary values the report prints (phases, siting, fiber, findings)."""
+    for key in ("options", "scenario", "siting", "fiber"):
+        if plan.get(key) is not None and not isinstance(plan.get(key), dict):
+            raise OutputError(f"plan: {key} must be an object, got {plan.get(key)!r}")
+    syn = (plan.get("scenario") or {}).get("synthetic")
+    if syn is not None and not isinstance(syn, list):
+        raise OutputError(f"plan: scenario.synthetic must be a list of labels, got {syn!r}")
+    for i, ph in enumerate(phases_raw):
+        w = f"phases[{i}]"
+        _numbers(ph.get("cost_cny"), ("sites", "stations", "colocation", "fiber", "total"), f"{w}.cost_cny")
+        _num(ph.get("fiber_km"), f"{w}.fiber_km")
+        for key in ("quota_sites", "quota_stations"):
+            q = ph.get(key)
+            if q is not None and not (isinstance(q, list) and len(q) == 2 and all(
+                    x is None or (isinstance(x, int) and not isinstance(x, bool)) for x in q)):
+                raise OutputError(f"plan: {w}.{key} must be [min, max] integers (or null), got {q!r}")
+    _numbers(plan.get("siting"), ("objective", "bound", "gap"), "siting")
+    size = (plan.get("siting") or {}).get("model_size")
+    if size is not None:
+        _numbers(size, tuple(size) if isinstance(size, dict) else (), "siting.model_size")
+    _numbers(plan.get("fiber"), ("cost_cny", "lower_bound_cny", "gap"), "fiber")
+    for i, r in enumerate((plan.get("fiber") or {}).get("routes") or ()):
+        _numbers(r, ("length_m", "cost_cny", "fibers"), f"fiber.routes[{i}]")
+    for i, t in enumerate((plan.get("fiber") or {}).get("terminals") or ()):
+        _numbers(t, ("bandwidth_mbps", "drop_m", "port"), f"fiber.terminals[{i}]")
+    findings = plan.get("findings")
+    if findings is not None and not (isinstance(findings, list) and all(isinstance(f, dict) for f in findings)):
+        raise OutputError("plan: findings must be a list of objects")
+
+
 def plan_view(plan: dict, scenario: Scenario) -> PlanView:
-    """Check the keys the report needs and build the aligned arrays (raises OutputError)."""
+    """Check the keys the report needs and build the aligned arrays (raises OutputError).
+
+    A plan read from a hand-edited plan.json may hold any JSON: a value of the wrong type
+    anywhere is reported as an OutputError, never as a traceback."""
+    try:
+        return _plan_view(plan, scenario)
+    except OutputError:
+        raise
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+        raise OutputError(f"plan: malformed content ({type(exc).__name__}: {exc}); see docs/plan-format.md") from None
+
+
+def _plan_view(plan: dict, scenario: Scenario) -> PlanView:
     if not isinstance(plan, dict):
         raise OutputError(f"plan must be a dict, got {type(plan).__name__}")
     phases_raw = _need(plan, "phases", "plan")
@@ -218,6 +270,7 @@ def plan_view(plan: dict, scenario: Scenario) -> PlanView:
     if len(set(phases)) != len(phases) or not phases:
         raise OutputError(f"plan: phase names must be unique and non-empty, got {list(phases)}")
     pidx = {n: i for i, n in enumerate(phases)}
+    _check_blocks(plan, phases_raw)
     operators = tuple(str(o) for o in _need(plan, "operators", "plan"))
     oidx = {n: i for i, n in enumerate(operators)}
     proj = None
@@ -376,8 +429,8 @@ def plan_view(plan: dict, scenario: Scenario) -> PlanView:
     fac_index = {fid: i for i, fid in enumerate(fac.id.tolist())}
     for i, t in enumerate(terminals):
         w = f"fiber.terminals[{i}]"
-        t_phase[i] = _phase_index(t.get("phase"), pidx, f"{w}.phase")
         tid = str(_need(t, "id", w))
+        t_phase[i] = _phase_index(t.get("phase"), pidx, f"{w}.phase")
         if tid in fac_index:
             k = fac_index[tid]
             t_ll[i] = fac.lon[k], fac.lat[k]

@@ -291,7 +291,7 @@ def kml_text(plan: dict | PlanView, scenario: Scenario | None = None) -> str:
     x = _Xml()
     x.open("kml", xmlns=_KML_NS)
     x.open("Document")
-    name = str(view.plan.get("scenario", {}).get("name") or view.scenario.name)
+    name = str((view.plan.get("scenario") or {}).get("name") or view.scenario.name)
     x.leaf("name", f"siteplan: {name}")
     syn = view.synthetic
     desc = f"Plan status: {view.plan.get('status', 'unknown')}."

@@ -218,7 +218,7 @@ def _solver_table(view: PlanView) -> str:
         ("siting objective [CNY]", _fmt_cny(si.get("objective"))),
         ("siting bound [CNY]", _fmt_cny(si.get("bound"))),
         ("siting gap", _fmt_gap(si.get("gap"))),
-        ("siting model", escape(", ".join(f"{k} {int(v):,}" for k, v in sorted(size.items())) or "–")),
+        ("siting model", escape(", ".join(f"{k} {_fmt_int(v)}" for k, v in sorted(size.items())) or "–")),
         ("fiber status", _badge(fi["status"]) if fi.get("status") else "–"),
         ("fiber cost [CNY]", _fmt_cny(fi.get("cost_cny"))),
         ("fiber lower bound [CNY]", _fmt_cny(fi.get("lower_bound_cny"))),
