@@ -8,7 +8,7 @@ import copy
 
 import numpy as np
 
-from siteplan.io.crs import Projector
+from pyproj import Transformer
 
 # the unit scenario's georeferenced data, repeated here on purpose (tests compare against it)
 SITE_LONLAT = {"S1": (116.705, 23.402), "S2": (116.715, 23.405), "C1": (116.710, 23.395), "C2": (116.695, 23.385)}
@@ -117,6 +117,6 @@ def make_raster(scenario) -> tuple[np.ndarray, dict]:
 
 
 def local_xy(lon: float, lat: float, crs: str = "EPSG:32650") -> tuple[float, float]:
-    """Independent pyproj projection of one point."""
-    x, y = Projector(crs).to_local(lon, lat)
+    """Independent projection of one point (pyproj directly, not siteplan's wrapper)."""
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
     return float(x), float(y)
