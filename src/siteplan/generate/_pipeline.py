@@ -396,6 +396,13 @@ def _roads(region: Region, tx, ty, vx, vy, grid: Grid, landmask: np.ndarray, lan
     tri = Delaunay(pts)
     s = tri.simplices
     e = np.vstack([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]])
+    # points Delaunay leaves out (duplicates, e.g. a village surveyed at its town seat) hang on
+    # their nearest node
+    loose = np.setdiff1d(np.arange(n), np.unique(s))
+    if loose.size:
+        _, nn2 = cKDTree(pts).query(pts[loose], k=2)
+        near = np.where(nn2[:, 0] == loose, nn2[:, 1], nn2[:, 0])
+        e = np.vstack([e, np.column_stack([loose, near])])
     e = np.unique(np.sort(e, axis=1), axis=0)
     a, b = pts[e[:, 0]], pts[e[:, 1]]
     dlen = np.hypot(*(a - b).T)
@@ -408,7 +415,7 @@ def _roads(region: Region, tx, ty, vx, vy, grid: Grid, landmask: np.ndarray, lan
     for col in range(k):
         other = (nn[:, col] != e[:, 0]) & (nn[:, col] != e[:, 1])
         blocked |= other & (dd[:, col] < r * (1 - 1e-9))
-    gabriel = ~blocked
+    gabriel = ~blocked | np.isin(e, loose).any(axis=1)
     # sea crossings: sample along the edge at the grid spacing
     nseg = np.maximum(2, np.ceil(dlen / grid.cell).astype(np.int64) + 1)
     seg_id = np.repeat(np.arange(len(e)), nseg)
@@ -495,7 +502,7 @@ def _roads(region: Region, tx, ty, vx, vy, grid: Grid, landmask: np.ndarray, lan
         {"id": np.array(ids, dtype=object), "x": pts[:, 0], "y": pts[:, 1], "pop": pop_flag},
         {"from": np.array(ids, dtype=object)[e[order, 0]], "to": np.array(ids, dtype=object)[e[order, 1]],
          "length_m": length[order], "road_class": classes[order], "existing": existing[order],
-         "u": e[order, 0], "v": e[order, 1]},
+         "u": e[order, 0], "v": e[order, 1], "bridge": bridge[order], "long": (dlen[order] > MAX_ROAD_EDGE_M)},
     )
 
 
