@@ -50,6 +50,19 @@ def main() -> None:
 # --- scenario commands (validate, generate) -------------------------------------------
 
 
+@main.command()
+@click.argument("path", type=click.Path(path_type=str))
+@handle_errors
+def validate(path: str) -> None:
+    """Read and check a scenario folder, then print its summary."""
+    from siteplan.io.scenario import read_scenario
+    from siteplan.io.summary import scenario_summary
+
+    scenario = read_scenario(path)
+    click.echo(scenario_summary(scenario))
+    click.echo("ok: scenario is valid")
+
+
 @main.command("generate")
 @click.option("--preset", required=True, type=click.Choice(["shantou-2016", "tiny", "small"]),
               help="scenario preset: the real Shantou-2016 instance or a synthetic test area")

@@ -8,7 +8,7 @@ numeric field states its unit in its description.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Literal, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -164,7 +164,8 @@ class Phase(_Frozen):
     new_stations: Quota | None = Field(None, description="new stations in this phase [-]: integer or [min, max]")
     new_sites: Quota | None = Field(None, description="new sites built in this phase [-]: integer or [min, max]")
     budget_cny: float | None = Field(None, ge=0, description="spending cap of the phase [CNY]")
-    targets: tuple[Union[CoverageTarget, FiberTarget], ...] = Field((), description="targets due by the end")
+    targets: tuple[Annotated[Union[CoverageTarget, FiberTarget], Field(discriminator="kind")], ...] = Field(
+        (), description="targets due by the end of the phase")
 
     _q1 = field_validator("new_stations", "new_sites", mode="before")(lambda cls, v: _to_quota(v))
 
