@@ -457,3 +457,46 @@ def test_failed_generation_leaves_previous_folder(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         write_generated(g, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+# ------------------------------------------------------------------- read back with the reader
+
+def test_read_back_with_read_scenario(scenario):
+    """The generated folder is a valid scenario for siteplan.read_scenario, with the same content."""
+    from siteplan import read_scenario
+
+    preset, folder, t = scenario
+    sc = read_scenario(folder)
+    v = sc.villages
+    assert list(v.id) == [r["id"] for r in t["villages"]]
+    assert int(v.poor.sum()) == sum(r["poor"] == "true" for r in t["villages"])
+    assert int(v.synthetic.sum()) == sum(r["synthetic"] == "true" for r in t["villages"])
+    assert not (v.poor & ~v.rural).any()
+    assert len(sc.sites) == len(t["sites"]) and int(sc.sites.existing.sum()) == sum(
+        r["kind"] == "existing" for r in t["sites"])
+    assert sc.operator_names == ("China Mobile", "China Unicom", "China Telecom")
+    assert len(sc.facilities) == len(t["facilities"])
+    assert sc.roads.n_nodes == len(t["road_nodes"]) and sc.roads.n_edges == len(t["road_edges"])
+    assert int(sc.roads.pop.sum()) == len({(r["district"], r["town"]) for r in t["villages"]})
+    assert sc.crs == "EPSG:32650" and sc.terrain is not None and sc.terrain.cell_m <= 90.0
+    # everything sits inside the DEM in the model's metric frame, and villages on land
+    for x, y in ((v.x_m, v.y_m), (sc.sites.x_m, sc.sites.y_m), (sc.roads.x_m, sc.roads.y_m),
+                 (sc.facilities.x_m, sc.facilities.y_m)):
+        assert sc.terrain.contains(x, y).all()
+    assert np.mean(sc.terrain.sample(v.x_m, v.y_m) > 0) > 0.97
+    # quotas are feasible against the pool (the reader checks them too)
+    n_ops = len(sc.operators)
+    free_existing = int(np.clip(np.minimum(sc.sites.max_tenants, n_ops) - sc.sites.n_tenants, 0, None)[
+        sc.sites.existing].sum())
+    min_st = sum(p.new_stations.min for p in sc.phases)
+    min_si = sum(p.new_sites.min for p in sc.phases)
+    assert min_si <= int((~sc.sites.existing).sum())
+    assert min_st <= free_existing + n_ops * min_si
+
+
+def test_cli_validate_generated_tiny(tmp_path):
+    out = tmp_path / "t"
+    generate_scenario("tiny", 9, out)
+    res = CliRunner().invoke(main, ["validate", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "villages: 12" in res.output and "ok: scenario is valid" in res.output
