@@ -500,3 +500,64 @@ def test_cli_validate_generated_tiny(tmp_path):
     res = CliRunner().invoke(main, ["validate", str(out)])
     assert res.exit_code == 0, res.output
     assert "villages: 12" in res.output and "ok: scenario is valid" in res.output
+
+
+@pytest.mark.parametrize("preset", ["tiny", "small"])
+def test_synthetic_flags_match_the_region(preset):
+    """Villages with a known point keep it exactly (synthetic=false); the others are generated
+    inside their district (synthetic=true); an unknown town seat is generated inside its district."""
+    seed = 3
+    region, _spec = PRESETS[preset](seed, None)
+    g = build_preset(preset, seed)
+    v = g.villages
+    known = np.isfinite(region.village_lon)
+    assert known.any() and (~known).any()
+    assert (v["synthetic"] == ~known).all()
+    np.testing.assert_allclose(v["lon"][known], region.village_lon[known], atol=1e-9)
+    np.testing.assert_allclose(v["lat"][known], region.village_lat[known], atol=1e-9)
+    rings = [[r.tolist() for r in d.rings] for d in region.districts]
+    for i in np.flatnonzero(~known):
+        d = region.town_district[region.village_town[i]]
+        assert point_in_rings(v["lon"][i], v["lat"][i], rings[d])
+    n = g.road_nodes
+    for t in np.flatnonzero(~np.isfinite(region.town_lon)):
+        k = list(n["id"]).index("T" + region.town_code[t][:9])
+        assert n["pop"][k]
+        assert point_in_rings(n["lon"][k], n["lat"][k], rings[region.town_district[t]])
+
+
+def test_highways_join_the_district_seats(scenario):
+    """The highway edges form one connected network through every district's first town seat."""
+    _, _, t = scenario
+    nodes = t["road_nodes"]
+    index = {n["id"]: k for k, n in enumerate(nodes)}
+    hw = [(index[e["from"]], index[e["to"]]) for e in t["road_edges"] if e["road_class"] == "highway"]
+    seats = {}
+    for r in t["villages"]:
+        code = "T" + r["id"][:9]
+        seats.setdefault(r["district"], set()).add(code)
+    first = [index[min(codes)] for codes in seats.values()]
+    if len(first) < 2:
+        pytest.skip("one district only")
+    reach = bfs_reachable(len(nodes), hw, first[0])
+    assert all(s in reach for s in first)
+
+
+@needs_data
+def test_shantou_generated_town_seats_inside_their_district(shantou):
+    _, t = shantou
+    src = _source_rows()
+    nodes = {n["id"]: n for n in t["road_nodes"]}
+    missing = [r for r in src if r["level"] == "town" and not r["longitude"]]
+    assert len(missing) == 3
+    for r in missing:
+        geom = json.loads((SHANTOU_DATA / "fences_vonng" / f"{r['code'][:6]}.json").read_text(encoding="utf-8"))
+        polys = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        rings = []
+        for poly in polys:
+            for ring in poly:
+                a = np.asarray(ring)
+                lon, lat = gcj02_to_wgs84(a[:, 0], a[:, 1])
+                rings.append(list(zip(lon, lat)))
+        n = nodes["T" + r["code"][:9]]
+        assert point_in_rings(float(n["lon"]), float(n["lat"]), rings), r["name"]

@@ -29,7 +29,8 @@ __all__ = ["PRESETS", "generate_scenario", "build_preset", "Generated", "Region"
 def _shantou(seed: int, data_dir) -> tuple[Region, Spec]:
     from siteplan.generate.shantou import load_shantou_region, shantou_spec
 
-    return load_shantou_region(data_dir), shantou_spec()
+    region = load_shantou_region(data_dir)
+    return region, shantou_spec(region)
 
 
 def _tiny(seed: int, data_dir) -> tuple[Region, Spec]:

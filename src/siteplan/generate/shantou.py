@@ -147,8 +147,12 @@ def programme_phases(stations_2016: int = 3001, sites_2016: int = 813, stations_
     )
 
 
-def shantou_spec() -> Spec:
-    """Sizes of the full Shantou-2016 instance."""
+def shantou_spec(region: Region) -> Spec:
+    """Sizes of the full Shantou-2016 instance (the labels count what ``region`` lacks)."""
+    n_v = len(region.village_code)
+    n_v_syn = int((~np.isfinite(region.village_lon)).sum())
+    n_t = len(region.town_code)
+    n_t_syn = int((~np.isfinite(region.town_lon)).sum())
     return Spec(
         name="shantou-2016",
         description=("Shantou (汕头市) 2016-2018 informatisation for targeted poverty alleviation: real "
@@ -162,7 +166,7 @@ def shantou_spec() -> Spec:
         poor_share=0.08,
         phases=programme_phases(),
         population_total=5_500_000,
-        synthetic=("village locations where synthetic=true (923 of 1074)", "3 of 69 town seats",
+        synthetic=(f"village locations where synthetic=true ({n_v_syn} of {n_v})", f"{n_t_syn} of {n_t} town seats",
                    "population", "households", "poor flags", "facilities", "sites", "roads",
                    "terrain detail below 8 km"),
     )
