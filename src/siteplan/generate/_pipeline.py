@@ -178,11 +178,16 @@ def _place_towns(region: Region, dpolys: list[PolygonSet], proj: Projector, rng:
         xs0, ys0, xs1, ys1 = poly.bounds
         # candidates: inside the district, away from every other seat
         cand = []
-        while len(cand) < 32:
+        for _ in range(200):
+            if len(cand) >= 32:
+                break
             px = rng.uniform(xs0, xs1, 128)
             py = rng.uniform(ys0, ys1, 128)
             ok = poly.contains(px, py)
             cand.extend(zip(px[ok], py[ok]))
+        if not cand:
+            raise ScenarioError(Problem(None, None, "district", "outline too small to place a town seat in",
+                                        region.districts[dist].name))
         cand = np.asarray(cand[:32])
         have = np.isfinite(tx)
         others = np.column_stack([tx[have], ty[have]])
