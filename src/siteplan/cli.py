@@ -63,6 +63,32 @@ def validate(path: str) -> None:
     click.echo("ok: scenario is valid")
 
 
+@main.command("generate")
+@click.option("--preset", required=True, type=click.Choice(["shantou-2016", "tiny", "small"]),
+              help="scenario preset: the real Shantou-2016 instance or a synthetic test area")
+@click.option("--seed", required=True, type=click.IntRange(0, 2**32 - 1), help="random seed (same seed, same bytes)")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="output folder (replaced)")
+@click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False, exists=True),
+              help="Shantou source data folder (default: $SITEPLAN_SHARED/data/shantou)")
+@handle_errors
+def generate_cmd(preset: str, seed: int, out_dir: str, data_dir: str | None) -> None:
+    """Generate a scenario folder from a preset; prints a JSON summary."""
+    from siteplan.generate import build_preset, write_generated
+
+    g = build_preset(preset, seed, data_dir)
+    path = write_generated(g, out_dir)
+    v, s = g.villages, g.sites
+    echo_json({
+        "preset": preset, "seed": seed, "out": str(path),
+        "villages": int(len(v["id"])), "villages_synthetic_location": int(v["synthetic"].sum()),
+        "poor_villages": int(v["poor"].sum()), "population": int(v["population"].sum()),
+        "sites_existing": int((s["kind"] == "existing").sum()), "sites_candidate": int((s["kind"] == "candidate").sum()),
+        "facilities": int(len(g.facilities["id"])), "road_nodes": int(len(g.road_nodes["id"])),
+        "road_edges": int(len(g.road_edges["from"])),
+        "dem_cells": [int(g.dem.shape[0]), int(g.dem.shape[1])], "dem_cell_m": g.grid.cell,
+    })
+
+
 # --- propagation / coverage commands -------------------------------------------------
 
 
