@@ -54,3 +54,13 @@ def nan_job(scenario, options, out_dir: Path) -> dict:
 
 
 JOBS = {"sleep": sleep_job, "fail": fail_job, "hang": hang_job, "nan": nan_job}
+
+
+def maybe_hang_job(scenario, options, out_dir: Path) -> dict:
+    """Hangs (with a child process) when options seed == hang_seed, else behaves like sleep_job."""
+    if options.get("seed") == options.get("hang_seed"):
+        return hang_job(scenario, options, out_dir)
+    return sleep_job(scenario, options, out_dir)
+
+
+JOBS["maybe_hang"] = maybe_hang_job

@@ -19,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import threading
+import time
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -158,13 +159,13 @@ class DaskExecutor(Executor):
                                    retries=0)
 
     def wait(self, handles, timeout):
-        if not handles:
-            return set()
-        try:
-            done, _ = self._distributed.wait(list(handles), timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            return set()
-        return set(done)
+        # distributed.wait() needs a default client; this executor's client is private, so poll
+        deadline = time.monotonic() + timeout
+        while True:
+            done = {h for h in handles if h.done()}
+            if done or time.monotonic() >= deadline:
+                return done
+            time.sleep(0.02)
 
     def result(self, handle):
         return handle.result()

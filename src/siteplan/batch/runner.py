@@ -30,7 +30,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from siteplan.batch.executors import make_executor
+from siteplan.batch.executors import _import_distributed, make_executor
 from siteplan.batch.jobs import DEFAULT_JOB, get_job
 from siteplan.batch.ledger import LEDGER_NAME, Ledger
 from siteplan.batch.manifest import (
@@ -203,7 +203,8 @@ def _finish(out: Path, ledger: Ledger, spec: RunSpec, res: dict) -> str:
         record = {"run_id": spec.run_id, "label": spec.label, "scenario_path": spec.scenario_path,
                   "scenario_digest": spec.scenario_digest, "job": spec.job, "variation": spec.variation,
                   "options": spec.options, "figures": figures, "start_utc": res.get("start_utc"),
-                  "end_utc": res.get("end_utc"), "wall_s": res.get("wall_s"), "host": res.get("host")}
+                  "end_utc": res.get("end_utc"), "wall_s": res.get("wall_s"), "host": res.get("host"),
+                  "supervisor_pid": res.get("supervisor_pid")}
         try:
             with atomic_directory(out / RUNS_DIR / spec.run_id) as stage:
                 os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it 0700
@@ -238,6 +239,10 @@ def run_batch(manifest_path: str | os.PathLike, out: str | os.PathLike, *, job: 
     scenarios and output folders *before* any run starts; a run's own failure is recorded
     in the ledger and the batch goes on.
     """
+    if scheduler is not None and cluster is not None:
+        raise BatchError(Problem("executor", None, None, "give either --scheduler or --cluster, not both"))
+    if scheduler is not None or cluster is not None:
+        _import_distributed()  # a clear message before anything is read or written
     mpath = Path(manifest_path)
     manifest = read_batch_manifest(mpath)
     job_name = job if job is not None else (manifest.job or DEFAULT_JOB)

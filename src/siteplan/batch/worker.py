@@ -90,7 +90,8 @@ def execute_run(task: dict, wall_time_limit_s: float | None = None, work_root: s
     """Run ``task`` (see :meth:`RunSpec.task`) in a child process; never raises for the run's own failures.
 
     Returns ``{"run_id", "status": done|failed|timeout|cancelled, "figures", "error",
-    "files": [(relative path, bytes)], "start_utc", "end_utc", "wall_s", "host"}``.
+    "files": [(relative path, bytes)], "start_utc", "end_utc", "wall_s", "host",
+    "supervisor_pid"}`` (the process that supervised the run: the batch, or a Dask worker).
     ``work_root`` is the scratch folder (the batch's ``DIR/.work`` when the worker can
     see it, else the system's temporary folder); ``cancel`` stops the run early.
     """
@@ -99,7 +100,8 @@ def execute_run(task: dict, wall_time_limit_s: float | None = None, work_root: s
     root = work_root if work_root and os.path.isdir(work_root) else None
     wd = Path(tempfile.mkdtemp(prefix=f"run-{task['run_id']}-", dir=root))
     result = {"run_id": task["run_id"], "status": "failed", "figures": None, "error": None, "files": [],
-              "start_utc": start, "end_utc": None, "wall_s": None, "host": socket.gethostname()}
+              "start_utc": start, "end_utc": None, "wall_s": None, "host": socket.gethostname(),
+              "supervisor_pid": os.getpid()}
     proc = None
     try:
         (wd / "out").mkdir()
