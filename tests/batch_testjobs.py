@@ -17,6 +17,8 @@ def _payload(scenario, options) -> bytes:
 def sleep_job(scenario, options, out_dir: Path) -> dict:
     """Sleeps, and writes its output in two halves with a sleep in between: a kill in the
     middle leaves a half-written file unless the batch stages outputs atomically."""
+    if "pid_dir" in options:  # lets a test check that no run process outlives its batch
+        Path(options["pid_dir"], str(os.getpid())).write_text(str(os.getppid()))
     data = _payload(scenario, options)
     half = len(data) // 2
     pause = float(options.get("sleep_s", 0.2))

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from naive_batch import naive_kept_candidates, naive_table_counts
 from scenario_factory import SITES, VILLAGES, make_scenario
 from siteplan.batch import BatchError, list_runs, run_batch
+from siteplan.batch.worker import START_METHODS
 from siteplan.cli import main
 from siteplan.exceptions import UnsafePathError
 
@@ -190,7 +191,9 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def test_wall_clock_limit_kills_the_run_and_its_children(tmp_path, plugins):
+@pytest.mark.parametrize("start", sorted(START_METHODS))
+def test_wall_clock_limit_kills_the_run_and_its_children(tmp_path, plugins, monkeypatch, start):
+    monkeypatch.setenv("SITEPLAN_BATCH_START", start)
     mpath = _setup(tmp_path, 'name = "t"\nscenarios = ["s1"]\nwall_time_limit_s = 1.5\n'
                              f'[options]\npid_file = "{(tmp_path / "grandchild.pid").as_posix()}"\n')
     out = tmp_path / "out"
@@ -210,6 +213,8 @@ def test_wall_clock_limit_kills_the_run_and_its_children(tmp_path, plugins):
     # --wall-limit on the command line overrides the manifest (a run that fits now succeeds)
     r = CliRunner().invoke(main, ["batch", str(mpath), "--out", str(out), "--job", "validate", "--wall-limit", "60"])
     assert r.exit_code == 0, r.output
+    (done,) = [x for x in list_runs(out) if x["status"] == "done"]
+    assert json.loads((out / done["output_path"] / "batch-run.json").read_text())["start_method"] == start
 
 
 # --- untrusted files: output folder ----------------------------------------------------------
@@ -325,8 +330,10 @@ def _procs_mentioning(text: str) -> list[int]:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to look for orphaned run processes")
 def test_sigkill_mid_batch_then_resume(tmp_path, plugins):
     n = 6
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
     mpath = _setup(tmp_path, 'name = "kill"\nscenarios = ["s1"]\n[options]\nsleep_s = 0.3\n'
-                             f"[grid]\nseed = {list(range(n))}\n")
+                             f'pid_dir = "{pid_dir.as_posix()}"\n[grid]\nseed = {list(range(n))}\n')
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "siteplan", "batch", str(mpath), "--out", str(out), "--job", "sleep",
            "--workers", "2"]
@@ -347,10 +354,14 @@ def test_sigkill_mid_batch_then_resume(tmp_path, plugins):
     running_at_kill = {rid for rid, (st, _) in killed.items() if st == "running"}
     assert 2 <= len(done_before) < n, killed
     outputs_before = {rid: _tree(out / "runs" / rid) for rid in done_before}
-    # the dead batch's run processes notice and stop
+    # the dead batch's run processes (and the fork server they came from) notice and stop
+    started = {int(p.name): int(p.read_text()) for p in pid_dir.iterdir()}
+    assert len(started) >= len(done_before)
+    pids = set(started) | set(started.values())
     deadline = time.monotonic() + 5
-    while _procs_mentioning(str(out)) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in pids if _alive(p)], "run processes outlived their batch"
     assert _procs_mentioning(str(out)) == []
 
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)

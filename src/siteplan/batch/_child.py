@@ -18,7 +18,7 @@ import time
 import traceback
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "run_forked"]
 
 
 def _watch_parent(ppid: int) -> None:
@@ -51,6 +51,24 @@ def _run(task: dict, out: Path) -> dict:
         raise TypeError(f"job {task['job']!r} returned {type(figures).__name__}, not a dict of key figures")
     json.dumps(figures, allow_nan=False)  # raises on values the ledger could not store
     return figures
+
+
+def run_forked(wd: str, env: dict, sys_path: list) -> None:
+    """Entry point in a process forked by the fork server: become a session leader (so the
+    supervisor can kill the run with its children), send output to ``child.log``, take the
+    supervisor's environment and import path, then run as :func:`main` does."""
+    if os.name == "posix":
+        os.setsid()
+    fd = os.open(os.path.join(wd, "child.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    os.environ.clear()
+    os.environ.update(env)
+    for p in reversed(sys_path):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    main([wd])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -204,7 +204,7 @@ def _finish(out: Path, ledger: Ledger, spec: RunSpec, res: dict) -> str:
                   "scenario_digest": spec.scenario_digest, "job": spec.job, "variation": spec.variation,
                   "options": spec.options, "figures": figures, "start_utc": res.get("start_utc"),
                   "end_utc": res.get("end_utc"), "wall_s": res.get("wall_s"), "host": res.get("host"),
-                  "supervisor_pid": res.get("supervisor_pid")}
+                  "supervisor_pid": res.get("supervisor_pid"), "start_method": res.get("start_method")}
         try:
             with atomic_directory(out / RUNS_DIR / spec.run_id) as stage:
                 os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it 0700
