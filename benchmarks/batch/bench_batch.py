@@ -29,6 +29,7 @@ from siteplan.batch import apply_variation, run_batch, validate_job  # noqa: E40
 
 PROFILE = os.environ.get("SITEPLAN_BENCH_PROFILE", "quick")
 N_RUNS = {"quick": 2, "full": 16}[PROFILE]
+ROUNDS = {"quick": 1, "full": 3}[PROFILE]
 THRESHOLDS = [-120.0 + i * 0.5 for i in range(N_RUNS)]
 
 
@@ -54,7 +55,7 @@ def test_inprocess_baseline(benchmark, manifest, tmp_path):
             s = apply_variation(read_scenario(manifest.parent / "s1"), {"threshold_dbm": th})
             validate_job(s, {}, out)
 
-    benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.pedantic(run, rounds=ROUNDS, iterations=1)
 
 
 def test_local_pool(benchmark, manifest, tmp_path):
@@ -62,7 +63,7 @@ def test_local_pool(benchmark, manifest, tmp_path):
         res = run_batch(manifest, _fresh(tmp_path / "out"), workers=2)
         assert res.ok and res.executed == N_RUNS
 
-    benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.pedantic(run, rounds=ROUNDS, iterations=1)
 
 
 def test_dask_inprocess_cluster(benchmark, manifest, tmp_path):
@@ -73,4 +74,4 @@ def test_dask_inprocess_cluster(benchmark, manifest, tmp_path):
             res = run_batch(manifest, _fresh(tmp_path / "out"), scheduler=cluster.scheduler_address)
             assert res.ok and res.executed == N_RUNS
 
-        benchmark.pedantic(run, rounds=1, iterations=1)
+        benchmark.pedantic(run, rounds=ROUNDS, iterations=1)
