@@ -66,3 +66,14 @@ def maybe_hang_job(scenario, options, out_dir: Path) -> dict:
 
 
 JOBS["maybe_hang"] = maybe_hang_job
+
+
+def crash_job(scenario, options, out_dir: Path) -> dict:
+    """Dies the way an out-of-memory kill looks: no exception, no result."""
+    import signal
+
+    print("about to die", flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+JOBS["crash"] = crash_job

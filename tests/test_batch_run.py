@@ -178,6 +178,11 @@ def test_exceptions_and_bad_figures_fail_runs(tmp_path, plugins):
     res = run_batch(mpath, out, job="nan", workers=1)
     nan_row = [r for r in list_runs(out) if r["job"] == "nan"][0]
     assert nan_row["status"] == "failed" and "Out of range float values" in nan_row["error"]
+    res = run_batch(mpath, out, job="crash", workers=1)
+    crash_row = [r for r in list_runs(out) if r["job"] == "crash"][0]
+    assert crash_row["status"] == "failed"
+    assert "exited with code -9 without a result" in crash_row["error"] and "about to die" in crash_row["error"]
+    assert [r["status"] for r in list_runs(out)] == ["failed"] * 3 and not os.listdir(out / "runs")
 
 
 def _alive(pid: int) -> bool:
