@@ -246,6 +246,9 @@ def test_foreign_out_folder_refused_unless_force(tmp_path):
     with pytest.raises(UnsafePathError, match="parent folder does not exist"):
         run_batch(mpath, tmp_path / "no" / "such" / "out")
     assert not (tmp_path / "no").exists()
+    with pytest.raises(BatchError, match="--workers.*must be >= 1"):
+        run_batch(mpath, tmp_path / "w0", workers=0)
+    assert not (tmp_path / "w0").exists()
 
 
 def test_invalid_marker_is_not_enough(tmp_path):

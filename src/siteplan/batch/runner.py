@@ -241,6 +241,8 @@ def run_batch(manifest_path: str | os.PathLike, out: str | os.PathLike, *, job: 
     """
     if scheduler is not None and cluster is not None:
         raise BatchError(Problem("executor", None, None, "give either --scheduler or --cluster, not both"))
+    if workers is not None and workers < 1:
+        raise BatchError(Problem("--workers", None, None, "must be >= 1", workers))
     if scheduler is not None or cluster is not None:
         _import_distributed()  # a clear message before anything is read or written
     mpath = Path(manifest_path)
