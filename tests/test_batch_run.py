@@ -259,6 +259,14 @@ def test_invalid_marker_is_not_enough(tmp_path):
     (out / "data.csv").write_text("a,b\n")
     with pytest.raises(UnsafePathError, match="not a siteplan batch output"):
         run_batch(mpath, out)
+    # a marked folder whose ledger is garbage: a clear error, not a traceback
+    (out / "siteplan-batch.json").write_text('{"format": "siteplan-batch-output", "version": 1}')
+    (out / "ledger.sqlite").write_bytes(b"this is not sqlite" * 100)
+    r = CliRunner().invoke(main, ["runs", str(out)])
+    assert r.exit_code == 2 and "not a readable siteplan ledger" in r.output and "Traceback" not in r.output
+    with pytest.raises(BatchError, match="not a readable siteplan ledger"):
+        run_batch(mpath, out)
+    assert (out / "ledger.sqlite").read_bytes() == b"this is not sqlite" * 100
 
 
 def test_symlinks_inside_out_are_refused(tmp_path):
@@ -356,6 +364,7 @@ def test_sigkill_mid_batch_then_resume(tmp_path, plugins):
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
+    proc.stdout.close()
     killed = _ledger_state(out)
     assert len(killed) == n
     done_before = {rid for rid, (st, _) in killed.items() if st == "done"}

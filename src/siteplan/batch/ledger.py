@@ -11,7 +11,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from siteplan.batch.manifest import RunSpec, canonical_json
+from siteplan.batch.manifest import BatchError, RunSpec, canonical_json
+from siteplan.exceptions import Problem
 
 __all__ = ["Ledger", "LEDGER_NAME", "STATUSES", "FINAL_STATUSES", "LEDGER_VERSION"]
 
@@ -58,15 +59,25 @@ class Ledger:
     def __init__(self, folder: str | Path, *, create: bool = True):
         self.path = Path(folder) / LEDGER_NAME
         mode = "rwc" if create else "rw"
-        self.conn = sqlite3.connect(f"file:{self.path.as_posix()}?mode={mode}", uri=True, timeout=60.0,
-                                    isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA synchronous=FULL")
-        if create:
-            self.conn.executescript(_SCHEMA)
-            with self.transaction():
-                self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('version', ?)",
-                                  (str(LEDGER_VERSION),))
+        try:
+            self.conn = sqlite3.connect(f"file:{self.path.as_posix()}?mode={mode}", uri=True, timeout=60.0,
+                                        isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA synchronous=FULL")
+            if create:
+                self.conn.executescript(_SCHEMA)
+                with self.transaction():
+                    self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('version', ?)",
+                                      (str(LEDGER_VERSION),))
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise BatchError(Problem(str(self.path), None, None, "not a readable siteplan ledger (SQLite)",
+                                     str(exc))) from None
+        if row is None or row["value"] != str(LEDGER_VERSION):
+            self.conn.close()
+            raise BatchError(Problem(str(self.path), None, "meta.version",
+                                     f"unsupported ledger version (this siteplan reads {LEDGER_VERSION})",
+                                     None if row is None else row["value"]))
 
     def transaction(self):
         """``with ledger.transaction(): ...``: BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error)."""
