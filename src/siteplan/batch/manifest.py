@@ -161,7 +161,8 @@ class BatchManifest(_Frozen):
     job: str | None = Field(None, description="job to run (a key of the job registry); default 'validate'")
     wall_time_limit_s: float | None = Field(
         None, gt=0, description="wall-clock limit of one run; the run's process is killed beyond it [s]")
-    scenarios: tuple[ScenarioRef, ...] = Field(min_length=1, description="scenario folders")
+    scenarios: tuple[Union[ScenarioRef, Annotated[str, Field(min_length=1, max_length=4096)]], ...] = Field(
+        min_length=1, description="scenario folders: paths, or tables {path, label}")
     options: dict[str, OptionValue] = Field(default_factory=dict, description="job options shared by every run")
     variations: tuple[Variation, ...] = Field((Variation(),), min_length=1,
                                               description="variations; default: one empty variation")
@@ -169,12 +170,10 @@ class BatchManifest(_Frozen):
         default_factory=dict,
         description="{field = [values]}: cartesian product over Variation fields, applied to every variation")
 
-    @field_validator("scenarios", mode="before")
+    @field_validator("scenarios")
     @classmethod
     def _scenario_strings(cls, v):
-        if isinstance(v, (list, tuple)):
-            return [{"path": x} if isinstance(x, str) else x for x in v]
-        return v
+        return tuple(ScenarioRef(path=x) if isinstance(x, str) else x for x in v)
 
     @field_validator("grid")
     @classmethod
