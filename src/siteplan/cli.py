@@ -101,5 +101,58 @@ def generate_cmd(preset: str, seed: int, out_dir: str, data_dir: str | None) -> 
 # --- siting, plan, check, batch --------------------------------------------------------
 
 
+@main.command()
+@click.argument("manifest", type=click.Path(path_type=str))
+@click.option("--out", "out", required=True, type=click.Path(path_type=str),
+              help="output folder (created; an existing one must be a siteplan batch output unless --force)")
+@click.option("--workers", type=int, default=None,
+              help="runs at once in the local pool, or worker processes of --cluster local [default: CPU count]")
+@click.option("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
+@click.option("--cluster", type=click.Choice(["local"]), default=None, help="start a Dask LocalCluster")
+@click.option("--job", default=None, help="job to run (default: the manifest's, else 'validate')")
+@click.option("--wall-limit", "wall_limit", type=float, default=None,
+              help="per-run wall-clock limit, overrides the manifest's [s]")
+@click.option("--retry-failed", is_flag=True, help="run failed and timed-out runs again")
+@click.option("--force", is_flag=True, help="write into an existing folder that is not a siteplan batch output")
+@handle_errors
+def batch(manifest, out, workers, scheduler, cluster, job, wall_limit, retry_failed, force):
+    """Run every unfinished run of a batch MANIFEST into --out, recorded in DIR/ledger.sqlite.
+
+    Exit code 0 when every run of the manifest is done, 1 when some failed or timed out.
+    """
+    from siteplan.batch import run_batch
+
+    if scheduler is not None and cluster is not None:
+        raise click.UsageError("give either --scheduler or --cluster, not both")
+    res = run_batch(manifest, out, job=job, workers=workers, scheduler=scheduler, cluster=cluster,
+                    wall_time_limit_s=wall_limit, retry_failed=retry_failed, force=force,
+                    progress=sys.stderr.isatty())
+    mine: dict = {}
+    for st in res.statuses.values():
+        mine[st] = mine.get(st, 0) + 1
+    click.echo(f"batch: {res.runs} runs ({res.executed} executed now, {res.skipped} finished before): "
+               + ", ".join(f"{n} {st}" for st, n in sorted(mine.items())))
+    click.echo(f"ledger: {res.out / 'ledger.sqlite'}  (list with: siteplan runs {res.out})")
+    if not res.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=str))
+@click.option("--csv", "csv_path", type=click.Path(path_type=str), default=None,
+              help="write a comparison table of the runs' key figures (CSV)")
+@handle_errors
+def runs(out, csv_path):
+    """List the run ledger of a batch output folder OUT."""
+    from siteplan.batch import format_runs_table, list_runs, runs_csv_text
+    from siteplan.io.atomic import atomic_write_text
+
+    rows = list_runs(out)
+    click.echo(format_runs_table(rows))
+    if csv_path is not None:
+        atomic_write_text(csv_path, runs_csv_text(rows))
+        click.echo(f"wrote {csv_path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
