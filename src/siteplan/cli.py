@@ -154,5 +154,39 @@ def runs(out, csv_path):
         click.echo(f"wrote {csv_path}")
 
 
+# --- report commands ------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.argument("plan_dir", type=click.Path(path_type=str))
+@click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,
+              help="folder to write into (default: PLAN_DIR itself)")
+@click.option("--raster", "raster_path", type=click.Path(path_type=str), default=None,
+              help="best-server RSRP GeoTIFF [dBm] (default: PLAN_DIR/coverage.tif when present)")
+@handle_errors
+def report(scenario: str, plan_dir: str, out_dir: str | None, raster_path: str | None) -> None:
+    """Rewrite the tables, GeoJSON/KML, report.html and figures of PLAN_DIR/plan.json."""
+    from pathlib import Path
+
+    from siteplan.exceptions import InputError
+    from siteplan.io.scenario import read_scenario
+    from siteplan.report import write_outputs
+    from siteplan.report.load import load_plan_json, load_raster
+
+    folder = Path(plan_dir)
+    plan = load_plan_json(folder / "plan.json")
+    sc = read_scenario(scenario)
+    want = str((plan.get("scenario") or {}).get("digest") or "")
+    if want and sc.digest and want != sc.digest:
+        raise InputError(f"{folder / 'plan.json'}: made from scenario digest {want[:16]}..., but {scenario} "
+                         f"has digest {sc.digest[:16]}... (a plan is reported with the scenario it was made from)")
+    raster_file = Path(raster_path) if raster_path else folder / "coverage.tif"
+    raster = load_raster(raster_file) if (raster_path or raster_file.is_file()) else None
+    out = Path(out_dir) if out_dir else folder
+    paths = write_outputs(plan, sc, out, raster=raster)
+    echo_json({"out": str(out), "files": sorted(p.relative_to(out).as_posix() for p in paths)})
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
