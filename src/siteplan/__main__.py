@@ -1,3 +1,4 @@
 from siteplan.cli import main
 
-main()
+if __name__ == "__main__":  # spawned worker processes (Dask, multiprocessing) import this module again
+    main()

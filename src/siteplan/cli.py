@@ -63,6 +63,32 @@ def validate(path: str) -> None:
     click.echo("ok: scenario is valid")
 
 
+@main.command("generate")
+@click.option("--preset", required=True, type=click.Choice(["shantou-2016", "tiny", "small"]),
+              help="scenario preset: the real Shantou-2016 instance or a synthetic test area")
+@click.option("--seed", required=True, type=click.IntRange(0, 2**32 - 1), help="random seed (same seed, same bytes)")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="output folder (replaced)")
+@click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False, exists=True),
+              help="Shantou source data folder (default: $SITEPLAN_SHARED/data/shantou)")
+@handle_errors
+def generate_cmd(preset: str, seed: int, out_dir: str, data_dir: str | None) -> None:
+    """Generate a scenario folder from a preset; prints a JSON summary."""
+    from siteplan.generate import build_preset, write_generated
+
+    g = build_preset(preset, seed, data_dir)
+    path = write_generated(g, out_dir)
+    v, s = g.villages, g.sites
+    echo_json({
+        "preset": preset, "seed": seed, "out": str(path),
+        "villages": int(len(v["id"])), "villages_synthetic_location": int(v["synthetic"].sum()),
+        "poor_villages": int(v["poor"].sum()), "population": int(v["population"].sum()),
+        "sites_existing": int((s["kind"] == "existing").sum()), "sites_candidate": int((s["kind"] == "candidate").sum()),
+        "facilities": int(len(g.facilities["id"])), "road_nodes": int(len(g.road_nodes["id"])),
+        "road_edges": int(len(g.road_edges["from"])),
+        "dem_cells": [int(g.dem.shape[0]), int(g.dem.shape[1])], "dem_cell_m": g.grid.cell,
+    })
+
+
 # --- propagation / coverage commands -------------------------------------------------
 
 
@@ -135,6 +161,93 @@ def coverage(scenario_path, out, raster, raster_operator, operators, model, diff
 
 
 # --- siting, plan, check, batch --------------------------------------------------------
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(path_type=str))
+@click.option("--out", "out", required=True, type=click.Path(path_type=str),
+              help="output folder (created; an existing one must be a siteplan batch output unless --force)")
+@click.option("--workers", type=int, default=None,
+              help="runs at once in the local pool, or worker processes of --cluster local [default: CPU count]")
+@click.option("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
+@click.option("--cluster", type=click.Choice(["local"]), default=None, help="start a Dask LocalCluster")
+@click.option("--job", default=None, help="job to run (default: the manifest's, else 'validate')")
+@click.option("--wall-limit", "wall_limit", type=float, default=None,
+              help="per-run wall-clock limit, overrides the manifest's [s]")
+@click.option("--retry-failed", is_flag=True, help="run failed and timed-out runs again")
+@click.option("--force", is_flag=True, help="write into an existing folder that is not a siteplan batch output")
+@handle_errors
+def batch(manifest, out, workers, scheduler, cluster, job, wall_limit, retry_failed, force):
+    """Run every unfinished run of a batch MANIFEST into --out, recorded in DIR/ledger.sqlite.
+
+    Exit code 0 when every run of the manifest is done, 1 when some failed or timed out.
+    """
+    from siteplan.batch import run_batch
+
+    if scheduler is not None and cluster is not None:
+        raise click.UsageError("give either --scheduler or --cluster, not both")
+    res = run_batch(manifest, out, job=job, workers=workers, scheduler=scheduler, cluster=cluster,
+                    wall_time_limit_s=wall_limit, retry_failed=retry_failed, force=force,
+                    progress=sys.stderr.isatty())
+    mine: dict = {}
+    for st in res.statuses.values():
+        mine[st] = mine.get(st, 0) + 1
+    click.echo(f"batch: {res.runs} runs ({res.executed} executed now, {res.skipped} finished before): "
+               + ", ".join(f"{n} {st}" for st, n in sorted(mine.items())))
+    click.echo(f"ledger: {res.out / 'ledger.sqlite'}  (list with: siteplan runs {res.out})")
+    if not res.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=str))
+@click.option("--csv", "csv_path", type=click.Path(path_type=str), default=None,
+              help="write a comparison table of the runs' key figures (CSV)")
+@handle_errors
+def runs(out, csv_path):
+    """List the run ledger of a batch output folder OUT."""
+    from siteplan.batch import format_runs_table, list_runs, runs_csv_text
+    from siteplan.io.atomic import atomic_write_text
+
+    rows = list_runs(out)
+    click.echo(format_runs_table(rows))
+    if csv_path is not None:
+        atomic_write_text(csv_path, runs_csv_text(rows))
+        click.echo(f"wrote {csv_path}")
+
+
+# --- report commands ------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.argument("plan_dir", type=click.Path(path_type=str))
+@click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,
+              help="folder to write into (default: PLAN_DIR itself)")
+@click.option("--raster", "raster_path", type=click.Path(path_type=str), default=None,
+              help="best-server RSRP GeoTIFF [dBm] (default: PLAN_DIR/coverage.tif when present)")
+@handle_errors
+def report(scenario: str, plan_dir: str, out_dir: str | None, raster_path: str | None) -> None:
+    """Rewrite the tables, GeoJSON/KML, report.html and figures of PLAN_DIR/plan.json."""
+    from pathlib import Path
+
+    from siteplan.exceptions import InputError
+    from siteplan.io.scenario import read_scenario
+    from siteplan.report import write_outputs
+    from siteplan.report.load import load_plan_json, load_raster
+
+    folder = Path(plan_dir)
+    plan = load_plan_json(folder / "plan.json")
+    sc = read_scenario(scenario)
+    want = str((plan.get("scenario") or {}).get("digest") or "")
+    if want and sc.digest and want != sc.digest:
+        raise InputError(f"{folder / 'plan.json'}: made from scenario digest {want[:16]}..., but {scenario} "
+                         f"has digest {sc.digest[:16]}... (a plan is reported with the scenario it was made from)")
+    raster_file = Path(raster_path) if raster_path else folder / "coverage.tif"
+    raster = load_raster(raster_file) if (raster_path or raster_file.is_file()) else None
+    out = Path(out_dir) if out_dir else folder
+    paths = write_outputs(plan, sc, out, raster=raster)
+    echo_json({"out": str(out), "files": sorted(p.relative_to(out).as_posix() for p in paths)})
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ from siteplan.model.params import (
     Quota,
     Radio,
     Sharing,
+    SitingParams,
     Tables,
     TerrainSpec,
     Traffic,
@@ -34,7 +35,7 @@ from siteplan.model.terrain import Terrain
 
 __all__ = [
     "Band", "CableTier", "Costs", "CoverageTarget", "FiberParams", "FiberTarget", "Manifest",
-    "Operator", "Phase", "Quota", "Radio", "Sharing", "Tables", "TerrainSpec", "Traffic",
+    "Operator", "Phase", "Quota", "Radio", "Sharing", "SitingParams", "Tables", "TerrainSpec", "Traffic",
     "Scenario", "FACILITY_KINDS", "ROAD_CLASSES", "RURAL_CODES", "UR_CODES", "URBAN_CODES",
     "DemandPoints", "Facilities", "RoadNetwork", "Sites", "Villages", "Terrain",
 ]

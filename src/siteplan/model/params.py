@@ -28,6 +28,7 @@ __all__ = [
     "CableTier",
     "FiberParams",
     "TerrainSpec",
+    "SitingParams",
     "Tables",
     "Manifest",
     "VILLAGE_SELECTORS",
@@ -227,6 +228,20 @@ class FiberParams(_Frozen):
         min_length=1, description="cable sizes, ascending")
 
 
+class SitingParams(_Frozen):
+    """Objective weights and policies of the siting model (docs/siting-model.md)."""
+
+    unserved_cny_per_mbps: float = Field(
+        2_000.0, ge=0, description="penalty per Mbit/s of busy-hour traffic left unserved in a phase [CNY/(Mbit/s)]")
+    poor_early_cny_per_person: float = Field(
+        20.0, ge=0, description="reward per person of a poor village covered before its target is due [CNY/person]")
+    server_candidates: int = Field(
+        4, ge=1, le=20, description="best servers per village and operator that may carry its traffic [-]")
+    uncoverable: Literal["fail", "exclude"] = Field(
+        "fail", description="demand points that no existing or candidate site can serve: 'fail' makes the "
+                            "targets infeasible; 'exclude' drops them from the targets and lists them in the findings")
+
+
 class TerrainSpec(_Frozen):
     dem: str = Field(description="DEM file inside the scenario folder (.tif, .hgt, .npy)")
     clutter: str | None = Field(None, description="land-cover raster on the DEM grid")
@@ -273,6 +288,7 @@ class Manifest(_Frozen):
     costs: Costs = Costs()
     traffic: Traffic = Traffic()
     fiber: FiberParams = FiberParams()
+    siting: SitingParams = SitingParams()
 
     @field_validator("bandwidth_mbps")
     @classmethod
