@@ -24,6 +24,7 @@ import numpy as np
 
 from siteplan.coverage import _kernels as CK
 from siteplan.coverage.core import (
+    RMA_LOS_MODES,
     LinkParams,
     TerrainGrid,
     _band_arrays,
@@ -129,7 +130,7 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
                 dem, tg.x_min, tg.y_max, step, sx[s], sy[s], sg[s], sh[s], r, polar,
                 polar_los, n_rad, step, use_polar, b_model, b_f, b_eirp, env,
                 float(params.mobile_height_m), float(params.building_height_m),
-                float(params.street_width_m), bool(params.rma_los_without_terrain),
+                float(params.street_width_m), RMA_LOS_MODES[params.rma_los],
                 float(point_loss_db), float(params.shadow_margin_db), az,
                 float(params.downtilt_deg), float(params.h_beamwidth_deg),
                 float(params.v_beamwidth_deg), float(params.front_to_back_db),
