@@ -13,6 +13,7 @@ range) and evaluated at d = max(d_2D, 1 m). RSRP of the pair is the best band.
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 from numba import njit, prange
@@ -365,3 +366,24 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
             if bestv > best[i, j]:
                 best[i, j] = bestv
                 best_site[i, j] = site_index
+
+
+# Serial twins of the two raster kernels, compiled from the same source: a parallel
+# launch costs a thread wake-up, which on an oversubscribed machine can take a whole
+# scheduler time slice (tens of ms); small sites run serially instead.
+# Each twin gets its own qualified name so that numba's on-disk cache (keyed by name,
+# not by compile flags) keeps the serial and parallel machine code apart.
+
+
+def _serial_twin(kernel, name):
+    fn = types.FunctionType(kernel.py_func.__code__, kernel.py_func.__globals__, name)
+    fn.__qualname__ = name
+    fn.__doc__ = kernel.py_func.__doc__
+    return njit(**NJIT_OPTIONS)(fn)
+
+
+_radial_sweep_serial = _serial_twin(_radial_sweep_kernel, "_radial_sweep_serial")
+_raster_site_serial = _serial_twin(_raster_site_kernel, "_raster_site_serial")
+
+#: Below this many polar samples (or pixels) per site the serial twins are used.
+SERIAL_WORK_LIMIT = 200_000
