@@ -3,7 +3,6 @@
 Data flows one way: scenario -> coverage -> optimisation -> plan -> reports.
 """
 
-from siteplan.coverage import CoverageMatrix, build_coverage
 from siteplan.exceptions import SiteplanError
 from siteplan.io.scenario import read_scenario
 from siteplan.model.scenario import Scenario
@@ -12,3 +11,16 @@ __version__ = "0.1.0"
 
 __all__ = ["SiteplanError", "Scenario", "read_scenario", "build_coverage", "CoverageMatrix",
            "__version__"]
+
+
+_LAZY = {"build_coverage": "siteplan.coverage", "CoverageMatrix": "siteplan.coverage"}
+
+
+def __getattr__(name):
+    """Lazy public names: ``siteplan.build_coverage`` imports numba only when used, so
+    layers that never compute coverage (reports, CLI help) stay light."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'siteplan' has no attribute {name!r}")
