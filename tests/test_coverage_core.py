@@ -150,3 +150,12 @@ def test_deterministic_across_chunking_and_threads():
         numba.set_num_threads(old)
     assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
     assert np.array_equal(a.data, b.data)
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
+    t, sx, sy, sh, px, py = scenario(seed=2, n_s=4, n_p=20)
+    params = LinkParams(bands=BAND_SETS["hata900"], max_range_m=2000.0)
+    coverage_csr(sx, sy, sh, px, py, params, t, 0.0)  # stderr is not a terminal under pytest
+    assert capsys.readouterr().err == ""
+    coverage_csr(sx, sy, sh, px, py, params, t, 0.0, progress=True)
+    assert "coverage" in capsys.readouterr().err
