@@ -12,6 +12,9 @@ from siteplan.optimize.milp import MilpResult, MilpSpec, SolveStatus
 
 __all__ = ["solve_highs", "highs_version"]
 
+#: thread count the HiGHS global scheduler was last started with (0 = HiGHS default)
+_THREADS = 0
+
 
 def highs_version() -> str:
     import highspy
@@ -59,8 +62,13 @@ def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, v
         h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("random_seed", int(seed))
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
+    global _THREADS
+    want = 0 if threads is None else int(threads)
+    if want != _THREADS:
+        # HiGHS keeps one global thread pool; a different thread count needs a fresh one
+        highspy.Highs.resetGlobalScheduler(True)
+        _THREADS = want
+    h.setOptionValue("threads", want)
     _build(h, spec)
     if warm_start is not None and spec.integrality.any():
         sol = highspy.HighsSolution()
