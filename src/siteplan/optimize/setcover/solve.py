@@ -3,10 +3,11 @@
 Methods (dispatch table :data:`METHODS`):
 
 ==============  ===========================================================================
-"auto"          reductions, then the Lagrangian heuristic; if the gap is not closed and the
-                model left after reduced-cost fixing is small enough, the exact MILP with
-                the heuristic's cover as warm start; otherwise the heuristic's cover with
-                the best Lagrangian bound.
+"auto"          reductions, then the Lagrangian heuristic; if the gap is not closed, a MILP
+                on the core (least reduced costs) to improve the cover, then, if the model
+                left after reduced-cost fixing is small enough, the exact MILP with the
+                best cover as warm start; otherwise the best cover with the best
+                Lagrangian bound.
 "exact"         reductions, a greedy cover as warm start, the exact MILP on the reduced
                 model (no Lagrangian phase).
 "lagrangian"    reductions and the Lagrangian heuristic only; bound = best L(u).
@@ -46,6 +47,13 @@ __all__ = ["SetCoverResult", "solve_set_cover", "METHODS", "MAXCOVER_METHODS", "
 #: "auto" hands the (reduced-cost fixed) model to the MILP solver only below this many
 #: non-zeros; larger models keep the heuristic's answer and bound.
 EXACT_MAX_NNZ = 400_000
+#: share of the remaining time "auto" gives the Lagrangian heuristic, then the core MILP
+AUTO_LAGRANGIAN_SHARE = 0.3
+AUTO_CORE_SHARE = 0.4
+#: core size: least-reduced-cost columns kept per row
+CORE_PER_ROW = 20
+#: core MILP limit when no overall time limit is given [s]
+CORE_TIME_CAP_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -199,38 +207,89 @@ def _method_exact(problem, red, t0, time_limit, gap, solver, seed, threads, stat
     return _finish(problem, red, x, bound, t0, label, "exact", stats, proven, gap)
 
 
+def _core_columns(red: Reduction, u: np.ndarray, x: np.ndarray, per_row: int) -> np.ndarray:
+    """Core (Caprara, Fischetti & Toth 1999): for every row the ``per_row`` columns of least
+    Lagrangian reduced cost, plus the columns of the incumbent ``x``."""
+    _, rc = lagrangian_bound(red, u)
+    core = x.astype(bool).copy()
+    lens = np.diff(red.row_ptr)
+    rows_of = np.repeat(np.arange(red.n_rows), lens)
+    # sort entries by (row, reduced cost); keep the first per_row of every row
+    order = np.lexsort((rc[red.row_cols], rows_of))
+    rank = np.arange(order.size) - np.repeat(red.row_ptr[:-1], lens)
+    core[red.row_cols[order[rank < per_row]]] = True
+    return core
+
+
+def _core_phase(red, x_best, u, time_left, solver, seed, threads, stats):
+    """Improve the incumbent by solving the MILP restricted to the core (a heuristic: its
+    bound is not a bound of the whole problem and is not reported)."""
+    core = _core_columns(red, u, x_best, CORE_PER_ROW)
+    stats["core_cols"] = int(core.sum())
+    if core.sum() >= 0.8 * red.n_cols:
+        return x_best
+    spec, idx = _cover_spec(red, core, np.zeros(red.n_cols, bool))
+    res = solve_milp(spec, solver, time_limit=time_left, threads=threads, warm_start=x_best[idx].astype(float),
+                     seed=seed)
+    stats["core_status"] = res.status.value
+    stats["core_seconds"] = round(res.seconds, 4)
+    if res.status.has_solution:
+        x = np.zeros(red.n_cols, np.uint8)
+        x[idx[res.x > 0.5]] = 1
+        x = improve_cover(red, x)
+        if red.costs[x.astype(bool)].sum() < red.costs[x_best.astype(bool)].sum() - 1e-9:
+            stats["core_cost"] = float(red.costs[x.astype(bool)].sum() + red.forced_cost)
+            return x
+    return x_best
+
+
 def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads, stats, *, exact_after=False):
     method = "auto" if exact_after else "lagrangian"
     if red.n_rows == 0:
         return _finish(problem, red, np.zeros(red.n_cols, np.uint8), 0.0, t0, "reductions", method, stats, True, gap)
+
+    def left():
+        return None if time_limit is None else time_limit - (time.perf_counter() - t0)
+
     budget = None
     if time_limit is not None:
-        left = time_limit - (time.perf_counter() - t0)
-        budget = max(left * (0.5 if exact_after else 1.0), 0.05)
+        budget = max(left() * (AUTO_LAGRANGIAN_SHARE if exact_after else 1.0), 0.05)
     out = lagrangian_search(red, time_limit=budget, seed=seed)
     stats.update(lagrangian_iterations=out.iterations, lagrangian_rounds=out.rounds,
                  lagrangian_seconds=round(out.seconds, 4), lagrangian_lb=out.lower_bound + red.forced_cost,
                  heuristic_cost=out.cost + red.forced_cost)
     if out.proven or not exact_after or out.x is None:
         return _finish(problem, red, out.x, out.lower_bound, t0, "lagrangian", method, stats, out.proven, gap)
-    ub = out.cost
-    lbc = math.ceil(out.lower_bound - 1e-6) if red.integral_costs else out.lower_bound
-    if relative_gap(ub, lbc) <= gap:
-        return _finish(problem, red, out.x, out.lower_bound, t0, "lagrangian", method, stats, False, gap)
-    left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-    if left is not None and left < 0.05:
-        return _finish(problem, red, out.x, out.lower_bound, t0, "lagrangian", method, stats, False, gap)
-    # estimate the model left after reduced-cost fixing
+
+    def closed(x):
+        ub = float(red.costs[x.astype(bool)].sum())
+        lbc = math.ceil(out.lower_bound - 1e-6) if red.integral_costs else out.lower_bound
+        return relative_gap(ub, lbc) <= gap
+
+    x_best = out.x
+    label = "lagrangian"
+    if closed(x_best) or (left() is not None and left() < 0.05):
+        return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
+    # core MILP: a better incumbent makes reduced-cost fixing stronger
+    core_time = CORE_TIME_CAP_S if time_limit is None else max(left() * AUTO_CORE_SHARE, 0.05)
+    x_core = _core_phase(red, x_best, out.u, core_time, solver, seed, threads, stats)
+    if x_core is not x_best:
+        label = "lagrangian+core"
+    x_best = x_core
+    if closed(x_best) or (left() is not None and left() < 0.05):
+        return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
+    # exact MILP on the model left after reduced-cost fixing, if small enough
+    ub = float(red.costs[x_best.astype(bool)].sum())
     lval, rc = lagrangian_bound(red, out.u)
     slack = (1.0 - 1e-6) if red.integral_costs else 0.0
-    survive = ~((lval + rc > ub - slack + 1e-9) & ~out.x.astype(bool))
+    survive = ~((lval + rc > ub - slack + 1e-9) & ~x_best.astype(bool))
     nnz = int(np.diff(red.col_ptr)[survive].sum())
     stats["rc_surviving_nnz"] = nnz
     if nnz > EXACT_MAX_NNZ:
-        return _finish(problem, red, out.x, out.lower_bound, t0, "lagrangian", method, stats, False, gap)
-    x, bound, proven, label = _run_exact(red, out.x, out.lower_bound, out.u, left, gap, solver, seed, threads,
-                                         stats, fixing=True)
-    return _finish(problem, red, x, bound, t0, "lagrangian+" + label, method, stats, proven, gap)
+        return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
+    x, bound, proven, milp_label = _run_exact(red, x_best, out.lower_bound, out.u, left(), gap, solver, seed,
+                                              threads, stats, fixing=True)
+    return _finish(problem, red, x, bound, t0, label + "+" + milp_label, method, stats, proven, gap)
 
 
 def _method_auto(problem, red, t0, time_limit, gap, solver, seed, threads, stats):
