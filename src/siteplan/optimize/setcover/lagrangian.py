@@ -7,8 +7,10 @@ for the set covering problem", Operations Research 47):
 
 1. subgradient optimisation of the Lagrangian dual of the covering rows gives the lower
    bound and multipliers u;
-2. a greedy on Lagrangian scores builds covers from several multiplier vectors met along
-   the way; redundant columns are dropped and 1-for-1 swaps applied (local improvement);
+2. a greedy on Lagrangian scores builds covers from many multiplier vectors met along
+   the way (during the bound phase, then from fixed-step moves around the best
+   multipliers); redundant columns are dropped and 1-for-1 swaps applied (local
+   improvement);
 3. column fixing ("three-phase"): the columns of the residual cover with the most
    negative reduced costs are fixed to 1, the residual problem is re-optimised, and so
    on until nothing is left; then a refinement fixes a growing fraction of the best
@@ -102,6 +104,10 @@ def improve_cover(red, x: np.ndarray, max_pass: int = 5) -> np.ndarray:
     return x
 
 
+#: greedy runs of phase 1b (fixed-step subgradient moves around the best multipliers)
+HEURISTIC_STEPS = 300
+
+
 class _Search:
     def __init__(self, red, seed: int, deadline: float, integral: bool):
         self.red = red
@@ -139,12 +145,13 @@ class _Search:
             return np.ones(self.red.n_cols)
         return 1.0 + level * self.rng.random(self.red.n_cols)
 
-    def subgradient(self, need, u, row_alive, col_alive, target, lam, n_iter, best_lb_in, patience=50):
+    def subgradient(self, need, u, row_alive, col_alive, target, lam, n_iter, best_lb_in, patience=50,
+                    deflect=0.5):
         red = self.red
         best_u = u.copy()
         lb, lam, it = _subgradient_kernel(red.col_ptr, red.col_rows, red.costs, need,
                                           row_alive, col_alive, u, target, lam, n_iter,
-                                          best_u, best_lb_in, 1e-4, patience, 0.5)
+                                          best_u, best_lb_in, 1e-9, patience, deflect)
         self.iterations += int(it)
         return lb, best_u, lam
 
@@ -191,6 +198,17 @@ def lagrangian_search(red, *, time_limit: float | None = None, seed: int = 0, ma
         S.offer(greedy_cover(red, u))
         if S.closed() or S.out_of_time() or lam < 1e-4 or stall >= 4:
             break
+    # -- phase 1b: near the dual optimum, short fixed-step moves; a greedy after each -------
+    # (the multipliers wander around the optimum and give the greedy many good price vectors)
+    u = S.best_u.copy()
+    for _ in range(HEURISTIC_STEPS):
+        if S.closed() or S.out_of_time():
+            break
+        lb, bu, _ = S.subgradient(red.need, u, all_rows, all_cols, 1.05 * S.best_cost, 0.1, 2, S.best_lb,
+                                  1 << 40, 0.0)
+        if lb > S.best_lb:
+            S.best_lb, S.best_u = lb, bu
+        S.offer(greedy_cover(red, u))
     rounds = 0
     # -- phase 2: column fixing + refinement ----------------------------------------------------
     pi = 0.0
