@@ -74,8 +74,9 @@ def run_contender(name: str, who: str) -> dict:
     problem = read_orlib_scp(ORLIB / f"{name}.txt")
     limit = time_limit_for(name)
     t0 = time.perf_counter()
-    if who == "siteplan":
-        r = solve_set_cover(problem, method="auto", solver="highs", time_limit=limit)
+    if who.startswith("siteplan"):
+        backend = "cbc" if who == "siteplan-cbc" else "highs"
+        r = solve_set_cover(problem, method="auto", solver=backend, time_limit=limit)
         cost, bound, status = r.cost, r.bound, r.status.value
     else:
         r = solve_milp(_plain_model(problem), who, time_limit=limit)
@@ -87,4 +88,5 @@ def run_contender(name: str, who: str) -> dict:
             "excess_pct": 100 * (cost - best) / best if math.isfinite(cost) else math.inf}
 
 
+#: siteplan = auto method with the HiGHS backend; siteplan-cbc = auto with the CBC backend
 CONTENDERS = ["siteplan", "highs", "cbc"]

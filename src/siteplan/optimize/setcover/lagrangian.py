@@ -106,6 +106,8 @@ def improve_cover(red, x: np.ndarray, max_pass: int = 5) -> np.ndarray:
 
 #: greedy runs of phase 1b (fixed-step subgradient moves around the best multipliers)
 HEURISTIC_STEPS = 300
+#: phase 1b stops after this many greedy runs without a better cover
+HEURISTIC_PATIENCE = 100
 
 
 class _Search:
@@ -201,14 +203,17 @@ def lagrangian_search(red, *, time_limit: float | None = None, seed: int = 0, ma
     # -- phase 1b: near the dual optimum, short fixed-step moves; a greedy after each -------
     # (the multipliers wander around the optimum and give the greedy many good price vectors)
     u = S.best_u.copy()
+    since = 0
     for _ in range(HEURISTIC_STEPS):
-        if S.closed() or S.out_of_time():
+        if S.closed() or S.out_of_time() or since >= HEURISTIC_PATIENCE:
             break
         lb, bu, _ = S.subgradient(red.need, u, all_rows, all_cols, 1.05 * S.best_cost, 0.1, 2, S.best_lb,
                                   1 << 40, 0.0)
         if lb > S.best_lb:
             S.best_lb, S.best_u = lb, bu
+        before = S.best_cost
         S.offer(greedy_cover(red, u))
+        since = 0 if S.best_cost < before else since + 1
     rounds = 0
     # -- phase 2: column fixing + refinement ----------------------------------------------------
     pi = 0.0

@@ -50,6 +50,10 @@ EXACT_MAX_NNZ = 400_000
 #: share of the remaining time "auto" gives the Lagrangian heuristic, then the core MILP
 AUTO_LAGRANGIAN_SHARE = 0.3
 AUTO_CORE_SHARE = 0.4
+#: the core MILP runs only when the model left after reduced-cost fixing exceeds this
+CORE_SKIP_NNZ = 30_000
+#: refinement rounds of the Lagrangian heuristic when an exact phase follows
+AUTO_ROUNDS = 10
 #: core size: least-reduced-cost columns kept per row
 CORE_PER_ROW = 20
 #: core MILP limit when no overall time limit is given [s]
@@ -126,10 +130,10 @@ def _finish(problem: SetCoverProblem, red: Reduction, x_red, lb_red: float, t0: 
     bound = red.forced_cost + lb_red
     if red.integral_costs and np.all(problem.costs == np.round(problem.costs)):
         bound = math.ceil(bound - 1e-6)
-    bound = min(bound, cost)
+    bound = cost if proven else min(bound, cost)
     gap = relative_gap(cost, bound)
     if proven or gap <= 1e-9:
-        status, gap = SolveStatus.OPTIMAL, gap
+        status = SolveStatus.OPTIMAL
     else:
         status = SolveStatus.OPTIMAL if gap <= gap_tol else SolveStatus.FEASIBLE
     return SetCoverResult(cols, cost, cost, float(bound), gap, status, seconds, solver, method, stats)
@@ -254,7 +258,8 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
     budget = None
     if time_limit is not None:
         budget = max(left() * (AUTO_LAGRANGIAN_SHARE if exact_after else 1.0), 0.05)
-    out = lagrangian_search(red, time_limit=budget, seed=seed)
+    out = lagrangian_search(red, time_limit=budget, seed=seed,
+                            max_rounds=AUTO_ROUNDS if exact_after else None)
     stats.update(lagrangian_iterations=out.iterations, lagrangian_rounds=out.rounds,
                  lagrangian_seconds=round(out.seconds, 4), lagrangian_lb=out.lower_bound + red.forced_cost,
                  heuristic_cost=out.cost + red.forced_cost)
@@ -270,20 +275,26 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
     label = "lagrangian"
     if closed(x_best) or (left() is not None and left() < 0.05):
         return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
-    # core MILP: a better incumbent makes reduced-cost fixing stronger
-    core_time = CORE_TIME_CAP_S if time_limit is None else max(left() * AUTO_CORE_SHARE, 0.05)
-    x_core = _core_phase(red, x_best, out.u, core_time, solver, seed, threads, stats)
-    if x_core is not x_best:
-        label = "lagrangian+core"
-    x_best = x_core
-    if closed(x_best) or (left() is not None and left() < 0.05):
-        return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
-    # exact MILP on the model left after reduced-cost fixing, if small enough
-    ub = float(red.costs[x_best.astype(bool)].sum())
-    lval, rc = lagrangian_bound(red, out.u)
-    slack = (1.0 - 1e-6) if red.integral_costs else 0.0
-    survive = ~((lval + rc > ub - slack + 1e-9) & ~x_best.astype(bool))
-    nnz = int(np.diff(red.col_ptr)[survive].sum())
+
+    def surviving_nnz(x):
+        # size of the model left after reduced-cost fixing against the cover x
+        ub = float(red.costs[x.astype(bool)].sum())
+        lval, rc = lagrangian_bound(red, out.u)
+        slack = (1.0 - 1e-6) if red.integral_costs else 0.0
+        survive = ~((lval + rc > ub - slack + 1e-9) & ~x.astype(bool))
+        return int(np.diff(red.col_ptr)[survive].sum())
+
+    nnz = surviving_nnz(x_best)
+    if nnz > CORE_SKIP_NNZ:
+        # core MILP: a better incumbent makes reduced-cost fixing stronger
+        core_time = CORE_TIME_CAP_S if time_limit is None else max(left() * AUTO_CORE_SHARE, 0.05)
+        x_core = _core_phase(red, x_best, out.u, core_time, solver, seed, threads, stats)
+        if x_core is not x_best:
+            label = "lagrangian+core"
+            x_best = x_core
+            nnz = surviving_nnz(x_best)
+        if closed(x_best) or (left() is not None and left() < 0.05):
+            return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
     stats["rc_surviving_nnz"] = nnz
     if nnz > EXACT_MAX_NNZ:
         return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
