@@ -68,8 +68,9 @@ def test_small_integer_programs_match_enumeration(solver, case):
         assert res.solver == solver and res.solver_version
 
 
+@pytest.mark.parametrize("emphasis", ["balanced", "bound"])
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_warm_start_and_families(solver):
+def test_warm_start_and_families(solver, emphasis):
     # x in {0,1}^3, y continuous: max 3x0 + 2x1 + 4x2 + y, x0+x1+x2 <= 2 (family "pick"), y <= x0 (family "link")
     b = MilpBuilder("max")
     x = b.add_columns("x", 3, cost=[3, 2, 4], upper=1, integer=True)
@@ -78,7 +79,7 @@ def test_warm_start_and_families(solver):
     b.add_rows("link", [0, 2], [y.start, x.start], [1, -1], upper=0)
     spec = b.build()
     assert [blk.name for blk in spec.row_blocks] == ["pick", "link"]
-    res = solve_milp(spec, solver, warm_start=np.array([0, 1, 0, 0.0]), time_limit=30, threads=1)
+    res = solve_milp(spec, solver, warm_start=np.array([0, 1, 0, 0.0]), time_limit=30, threads=1, emphasis=emphasis)
     assert res.status == SolveStatus.OPTIMAL
     assert res.objective == pytest.approx(8.0)  # x0 = x2 = 1, y = 1
     assert res.x[spec.block("x").start:spec.block("x").stop].tolist() == [1, 0, 1]
@@ -118,6 +119,8 @@ def test_builder_rejects_bad_input():
         solve_milp(b.build(), "glpk")
     with pytest.raises(ModelError):
         solve_milp(b.build(), "highs", warm_start=np.zeros(5))
+    with pytest.raises(ModelError):
+        solve_milp(b.build(), "highs", emphasis="fast")
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

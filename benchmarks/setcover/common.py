@@ -78,14 +78,18 @@ def run_contender(name: str, who: str) -> dict:
         backend = "cbc" if who == "siteplan-cbc" else "highs"
         r = solve_set_cover(problem, method="auto", solver=backend, time_limit=limit)
         cost, bound, status = r.cost, r.bound, r.status.value
+        extra = {"heuristic_trajectory": r.stats.get("heuristic_trajectory"),
+                 "lagrangian_seconds": r.stats.get("lagrangian_seconds"),
+                 "reduce_seconds": r.stats.get("reduce_seconds")}
     else:
         r = solve_milp(_plain_model(problem), who, time_limit=limit)
         cost, bound, status = r.objective, r.bound, r.status.value
+        extra = {}
     secs = time.perf_counter() - t0
     best = known().get(name, math.nan)
     return {"instance": name, "who": who, "limit": limit, "cost": cost, "bound": bound, "status": status,
             "seconds": secs, "best_known": best,
-            "excess_pct": 100 * (cost - best) / best if math.isfinite(cost) else math.inf}
+            "excess_pct": 100 * (cost - best) / best if math.isfinite(cost) else math.inf, **extra}
 
 
 #: siteplan = auto method with the HiGHS backend; siteplan-cbc = auto with the CBC backend

@@ -30,6 +30,8 @@ __all__ = ["SOLVERS", "solve_milp", "available_solvers", "check_result", "WATCHD
 WATCHDOG_FACTOR = 1.10
 #: Extra seconds granted beyond the time limit before the watchdog stops a solver [s].
 WATCHDOG_GRACE_S = 5.0
+#: accepted values of ``emphasis``
+EMPHASES = ("balanced", "bound")
 #: Largest row/bound/integrality violation accepted in a returned solution.
 FEASIBILITY_TOL = 1e-6
 
@@ -122,7 +124,7 @@ def check_result(spec: MilpSpec, x: np.ndarray | None, claimed: SolveStatus, bou
 def solve_milp(spec: MilpSpec, solver: str = "highs", *, time_limit: float | None = None,
                gap: float = 0.0, threads: int | None = None,
                warm_start: np.ndarray | None = None, seed: int = 0,
-               verbose: bool = False) -> MilpResult:
+               verbose: bool = False, emphasis: str = "balanced") -> MilpResult:
     """Solve ``spec`` with the backend called ``solver``.
 
     Parameters
@@ -137,6 +139,8 @@ def solve_milp(spec: MilpSpec, solver: str = "highs", *, time_limit: float | Non
         feasible; backends ignore it when it is not).
     seed : random seed passed to the solver.
     verbose : print the solver's log.
+    emphasis : "balanced" (solver defaults) or "bound" (primal heuristics off: use it when
+        the warm start is already good and the time should go to proving the bound).
     """
     if solver not in SOLVERS:
         raise ModelError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")
@@ -144,6 +148,8 @@ def solve_milp(spec: MilpSpec, solver: str = "highs", *, time_limit: float | Non
         raise ModelError(f"time_limit must be > 0 seconds or None, got {time_limit!r}")
     if not (0.0 <= gap < 1.0):
         raise ModelError(f"gap must lie in [0, 1), got {gap!r}")
+    if emphasis not in EMPHASES:
+        raise ModelError(f"emphasis must be one of {EMPHASES}, got {emphasis!r}")
     if warm_start is not None:
         warm_start = np.asarray(warm_start, dtype=np.float64)
         if warm_start.shape != (spec.n_cols,):
@@ -151,7 +157,7 @@ def solve_milp(spec: MilpSpec, solver: str = "highs", *, time_limit: float | Non
     t0 = time.perf_counter()
     try:
         return SOLVERS[solver](spec, time_limit=time_limit, gap=gap, threads=threads,
-                               warm_start=warm_start, seed=seed, verbose=verbose)
+                               warm_start=warm_start, seed=seed, verbose=verbose, emphasis=emphasis)
     except SolverError:
         raise
     except Exception as exc:  # a crash inside a backend is reported, not propagated raw

@@ -162,7 +162,8 @@ def _last_float(pattern: str, log: str) -> float | None:
         return None
 
 
-def solve_cbc(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, verbose) -> MilpResult:
+def solve_cbc(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, verbose,
+              emphasis="balanced") -> MilpResult:
     """Solve ``spec`` with CBC; see :func:`siteplan.optimize.backends.solve_milp`."""
     from siteplan.optimize.backends import check_result, watchdog_seconds
 
@@ -180,6 +181,8 @@ def solve_cbc(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, ver
         if time_limit is not None:
             cmd += ["-sec", repr(float(time_limit))]
         cmd += ["-ratioGap", repr(float(gap)), "-allowableGap", "1e-9"]
+        if emphasis == "bound":
+            cmd += ["-heuristicsOnOff", "off"]
         if threads is not None and threads > 1:
             cmd += ["-threads", str(int(threads))]
         if warm_start is not None and spec.integrality.any():

@@ -48,7 +48,8 @@ def _build(h, spec: MilpSpec) -> None:
     h.passModel(lp)
 
 
-def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, verbose) -> MilpResult:
+def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, verbose,
+                emphasis="balanced") -> MilpResult:
     """Solve ``spec`` with HiGHS; see :func:`siteplan.optimize.backends.solve_milp`."""
     import highspy
 
@@ -62,6 +63,12 @@ def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, v
         h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("random_seed", int(seed))
+    if emphasis == "bound":
+        # the incumbent is known: HiGHS otherwise spends its root node on sub-MIP heuristics
+        h.setOptionValue("mip_heuristic_effort", 0.0)
+        for name in ("mip_heuristic_run_rins", "mip_heuristic_run_rens", "mip_heuristic_run_root_reduced_cost",
+                     "mip_heuristic_run_feasibility_jump"):
+            h.setOptionValue(name, False)
     global _THREADS
     want = 0 if threads is None else int(threads)
     if want != _THREADS:

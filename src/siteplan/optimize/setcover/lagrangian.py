@@ -51,6 +51,7 @@ class LagrangianOutcome:
     rounds: int
     seconds: float
     proven: bool
+    trajectory: tuple = ()
 
 
 def _ones(k: int) -> np.ndarray:
@@ -121,6 +122,8 @@ class _Search:
         self.best_lb = -math.inf
         self.best_u = initial_multipliers(red)
         self.iterations = 0
+        self.t0 = time.perf_counter()
+        self.trajectory: list[tuple[float, float]] = []  # (seconds, cost) of each better cover
 
     def out_of_time(self) -> bool:
         return time.perf_counter() >= self.deadline
@@ -141,6 +144,7 @@ class _Search:
         if c < self.best_cost - 1e-9:
             self.best_cost = c
             self.best_x = x
+            self.trajectory.append((round(time.perf_counter() - self.t0, 4), c))
 
     def noise(self, level: float) -> np.ndarray:
         if level <= 0:
@@ -241,7 +245,7 @@ def lagrangian_search(red, *, time_limit: float | None = None, seed: int = 0, ma
             no_gain = 0
     proven = S.closed()
     return LagrangianOutcome(S.best_x, S.best_cost, S.best_lb, S.best_u, S.iterations, rounds,
-                             time.perf_counter() - t0, proven)
+                             time.perf_counter() - t0, proven, tuple(S.trajectory))
 
 
 def _three_phase(S: _Search, x_fix: np.ndarray, noise_level: float) -> None:

@@ -177,7 +177,8 @@ def _run_exact(red: Reduction, x_start, lb: float, u, time_left, gap, solver, se
     stats["milp_cols"] = int(spec.n_cols)
     stats["milp_nnz"] = int(spec.nnz)
     warm = None if x_start is None else x_start[idx].astype(np.float64)
-    res = solve_milp(spec, solver, time_limit=time_left, gap=gap, threads=threads, warm_start=warm, seed=seed)
+    res = solve_milp(spec, solver, time_limit=time_left, gap=gap, threads=threads, warm_start=warm, seed=seed,
+                     emphasis="bound" if fixing else "balanced")
     stats["milp_status"] = res.status.value
     stats["milp_seconds"] = round(res.seconds, 4)
     label = _solver_label(res)
@@ -262,7 +263,8 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
                             max_rounds=AUTO_ROUNDS if exact_after else None)
     stats.update(lagrangian_iterations=out.iterations, lagrangian_rounds=out.rounds,
                  lagrangian_seconds=round(out.seconds, 4), lagrangian_lb=out.lower_bound + red.forced_cost,
-                 heuristic_cost=out.cost + red.forced_cost)
+                 heuristic_cost=out.cost + red.forced_cost,
+                 heuristic_trajectory=[(t, c + red.forced_cost) for t, c in out.trajectory])
     if out.proven or not exact_after or out.x is None:
         return _finish(problem, red, out.x, out.lower_bound, t0, "lagrangian", method, stats, out.proven, gap)
 
