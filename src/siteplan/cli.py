@@ -95,6 +95,38 @@ def generate_cmd(preset: str, seed: int, out_dir: str, data_dir: str | None) -> 
 # --- set cover commands (scp) ---------------------------------------------------------
 
 
+@main.command("scp")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--method", "method", default="auto", show_default=True,
+              type=click.Choice(["auto", "exact", "lagrangian"]), help="Solution method.")
+@click.option("--solver", "solver", default="highs", show_default=True, type=click.Choice(["highs", "cbc"]),
+              help="MILP backend for the exact phase.")
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Wall-clock limit for the whole solve [s].")
+@click.option("--gap", "gap", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+              help="Relative gap at which the search may stop.")
+@click.option("--seed", "seed", type=int, default=0, show_default=True, help="Seed of the randomised parts.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handle_errors
+def scp_command(file, method, solver, time_limit, gap, seed, as_json):
+    """Solve an OR-Library set-covering FILE (scp* row-wise or rail* column-wise)."""
+    from siteplan.io import read_orlib_scp
+    from siteplan.optimize import solve_set_cover
+
+    problem = read_orlib_scp(file)
+    result = solve_set_cover(problem, method=method, solver=solver, time_limit=time_limit, gap=gap, seed=seed)
+    out = result.to_json(one_based=True)
+    if as_json:
+        echo_json({k: out[k] for k in ("cost", "columns", "lower_bound", "gap", "status", "seconds", "solver")})
+        return
+    lb = "n/a" if out["lower_bound"] is None else f"{out['lower_bound']:g}"
+    gap_txt = "n/a" if out["gap"] is None else f"{100 * out['gap']:.2f} %"
+    click.echo(f"{problem.name}: {problem.n_rows} rows, {problem.n_cols} columns")
+    click.echo(f"status {out['status']}  cost {out['cost']:g}  lower bound {lb}  gap {gap_txt}  "
+               f"{out['seconds']:.2f} s  ({out['solver']}, method {out['method']})")
+    click.echo("columns: " + " ".join(str(c) for c in out["columns"]))
+
+
 # --- fiber commands (steiner, fiber) --------------------------------------------------
 
 
