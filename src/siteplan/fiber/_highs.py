@@ -98,7 +98,7 @@ def solve_milp(
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", float(mip_abs_gap))
     if time_limit is not None:
-        h.setOptionValue("time_limit", max(float(time_limit), 0.01))
+        h.setOptionValue("time_limit", max(0.8 * float(time_limit), 0.01))
     lp = highspy.HighsLp()
     lp.num_col_ = model.num_col
     lp.num_row_ = model.num_row
@@ -125,7 +125,16 @@ def solve_milp(
         sol.col_value = [float(v) for v in start]
         sol.value_valid = True
         h.setSolution(sol)
-    h.run()
+    if time_limit is None:
+        h.run()
+    else:
+        # HiGHS can overrun its own time limit: a watchdog cancels the solve
+        h.HandleUserInterrupt = True
+        h.startSolve()
+        finished, _ = h.wait(timeout=float(time_limit))
+        if not finished:
+            h.cancelSolve()
+            h.wait()
     ms = h.getModelStatus()
     info = h.getInfo()
     has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -139,6 +148,6 @@ def solve_milp(
         return MilpResult("optimal", x, obj, bound)
     if ms == M.kInfeasible:
         return MilpResult("infeasible", None, math.inf, math.inf)
-    if ms in (M.kTimeLimit, M.kIterationLimit, M.kSolutionLimit, M.kInterrupt, M.kObjectiveBound, M.kUnknown):
+    if ms in (M.kTimeLimit, M.kIterationLimit, M.kSolutionLimit, M.kInterrupt, M.kHighsInterrupt, M.kObjectiveBound, M.kUnknown):
         return MilpResult("feasible" if x is not None else "no_solution", x, obj, bound)
     raise SolverError(f"HiGHS ended with model status {h.modelStatusToString(ms)}")

@@ -800,3 +800,36 @@ def _saturated_edges_kernel(m, rc):
         if rc[2 * e] == 0.0 or rc[2 * e + 1] == 0.0:
             ok[e] = True
     return ok
+
+
+@njit(**NJIT_OPTIONS)
+def _vertex_insertion_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_term, tree):
+    """Steiner vertex insertion (Minoux 1990): for each vertex outside the tree with at
+    least two tree neighbours, take the MST of the tree's vertices plus it, prune, and
+    keep it when cheaper. ``tree`` is updated in place; returns the final cost."""
+    eps = 1e-9
+    node_in = _tree_nodes(n, eu, ev, tree, is_term)
+    cost = 0.0
+    for e in range(eu.shape[0]):
+        if tree[e]:
+            cost += ew[e]
+    for v in range(n):
+        if node_in[v]:
+            continue
+        cnt = 0
+        for k in range(indptr[v], indptr[v + 1]):
+            if edge_ok[adj_e[k]] and node_in[adj_v[k]]:
+                cnt += 1
+                if cnt >= 2:
+                    break
+        if cnt < 2:
+            continue
+        node_in[v] = True
+        t2, c2 = _mst_prune_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, node_in, is_term)
+        if c2 < cost - eps:
+            tree[:] = t2
+            cost = c2
+            node_in = _tree_nodes(n, eu, ev, tree, is_term)
+        else:
+            node_in[v] = False
+    return cost

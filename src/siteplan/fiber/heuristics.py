@@ -5,13 +5,15 @@
 * Mehlhorn's (1988) Voronoi-based 2-approximation;
 * local search: key-path exchange and key-vertex elimination (Uchoa and Werneck 2010;
   Polzin's thesis 2003), reconnecting the pieces by shortest paths / Mehlhorn's
-  construction over the free vertices, repeated until no move improves.
+  construction over the free vertices, alternated with Steiner vertex insertion
+  (Minoux 1990), repeated until no move improves.
 
 Trees are boolean edge masks over the compact graph's edges.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -22,10 +24,11 @@ from siteplan.fiber._kernels import (
     _mst_prune_kernel,
     _sph_kernel,
     _tree_nodes,
+    _vertex_insertion_kernel,
 )
 from siteplan.fiber.reduce import CompactGraph
 
-__all__ = ["sph", "mehlhorn", "local_search", "tree_cost", "improve_by_mst", "construct"]
+__all__ = ["sph", "mehlhorn", "local_search", "tree_cost", "improve_by_mst", "construct", "perturbed_search"]
 
 
 def tree_cost(g: CompactGraph, tree: np.ndarray) -> float:
@@ -64,6 +67,11 @@ def local_search(g: CompactGraph, tree: np.ndarray, max_rounds: int = 50) -> tup
     t = tree.copy()
     ok = np.ones(g.m, np.bool_)
     cost = _local_search_kernel(g.n, g.indptr, g.adj_v, g.adj_e, g.eu, g.ev, g.ew, ok, g.is_term, t, max_rounds)
+    for _ in range(max_rounds):
+        c2 = _vertex_insertion_kernel(g.n, g.indptr, g.adj_v, g.adj_e, g.eu, g.ev, g.ew, ok, g.is_term, t)
+        if c2 >= cost - 1e-9:
+            break
+        cost = _local_search_kernel(g.n, g.indptr, g.adj_v, g.adj_e, g.eu, g.ev, g.ew, ok, g.is_term, t, max_rounds)
     return t, float(cost)
 
 
@@ -116,3 +124,33 @@ def construct(
         if c2 < best_cost - 1e-9:
             best_tree, best_cost = t2, c2
     return best_tree, float(tree_cost(g, best_tree))
+
+
+def perturbed_search(
+    g: CompactGraph,
+    deadline: float,
+    max_iter: int,
+    seed: int = 1,
+) -> tuple[np.ndarray, float]:
+    """Multi-start with random cost perturbation (Ribeiro, Uchoa and Werneck 2002 style):
+    shortest-path heuristic on costs multiplied by factors in ``[1, 1 + delta]`` from a
+    random terminal, then local search on the true costs. Returns the best tree found."""
+    rng = np.random.default_rng(seed)
+    best_tree, best_cost = None, np.inf
+    deltas = (0.05, 0.1, 0.2, 0.4)
+    terms = g.terminals
+    for it in range(max_iter):
+        if time.perf_counter() > deadline:
+            break
+        delta = deltas[it % len(deltas)]
+        gp = dataclasses.replace(g, ew=g.ew * (1.0 + delta * rng.random(g.m)))
+        res = sph(gp, int(terms[rng.integers(terms.shape[0])]))
+        if res is None:
+            continue
+        tree, _ = improve_by_mst(g, res[0])
+        tree, cost = local_search(g, tree)
+        if cost < best_cost - 1e-9:
+            best_tree, best_cost = tree, cost
+    if best_tree is None:
+        return construct(g, deadline, n_starts=1, n_improve=1)
+    return best_tree, best_cost

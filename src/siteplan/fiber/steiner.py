@@ -31,14 +31,22 @@ from siteplan.exceptions import InfeasibleError, InputError, ModelError, Problem
 from siteplan.fiber._kernels import _build_csr_kernel, _mst_prune_kernel
 from siteplan.fiber.bounds import dual_ascent, elimination_mask, saturated_edges
 from siteplan.fiber.exact import flow_size, solve_flow, tree_from_solution
-from siteplan.fiber.heuristics import construct, improve_by_mst, local_search, sph
+from siteplan.fiber.heuristics import construct, improve_by_mst, local_search, perturbed_search, sph
 from siteplan.fiber.reduce import CompactGraph, Reducer
 
 __all__ = ["SteinerStatus", "SteinerResult", "steiner_tree", "METHODS", "AUTO_EXACT_MAX_FLOW_VARS"]
 
 #: ``method="auto"`` runs the exact flow formulation when the reduced instance has at most
 #: this many flow variables (|T| - 1) * 2|E|; larger ones keep the heuristic answer with its bound.
-AUTO_EXACT_MAX_FLOW_VARS = 400_000
+AUTO_EXACT_MAX_FLOW_VARS = 50_000
+#: Without a time limit, ``method="auto"`` gives the MILP at most this long [s].
+AUTO_EXACT_DEFAULT_SECONDS = 60.0
+#: Without a time limit, rounds of perturbed multi-start search when not yet optimal.
+DEFAULT_PERTURBATION_ROUNDS = 32
+#: Perturbed starts between two recombinations; elite pool size; seconds per recombination.
+PERTURBATIONS_PER_ROUND = 4
+ELITE_SIZE = 5
+RECOMBINE_SECONDS = 2.0
 
 
 class SteinerStatus(str, Enum):
@@ -264,13 +272,16 @@ def _da_roots(g: CompactGraph, k: int) -> list[int]:
 
 def _pipeline(
     n: int, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray, terms: np.ndarray,
-    method: str, time_limit: float | None, t0: float,
+    method: str, time_limit: float | None, t0: float, recombine: bool = True,
 ) -> tuple[list[int], float, str, dict]:
     """Solve on the working arrays. Returns (original edge ids, lower bound, method run, stats)."""
     budget = math.inf if time_limit is None else float(time_limit)
     deadline = t0 + budget
     integral = _is_integral(ew)
     stats: dict = {"nodes": n, "edges": int(eu.shape[0]), "terminals": int(terms.shape[0])}
+
+    def left() -> float:
+        return deadline - time.perf_counter()
 
     red = Reducer(n, eu, ev, ew, terms)
     red.reduce()
@@ -282,9 +293,8 @@ def _pipeline(
     stats["reduced_nodes"], stats["reduced_edges"] = g.n, g.m
 
     inc = _Incumbent()
-    # heuristic phase: a share of the budget (at most 40 %)
-    h_deadline = time.perf_counter() + min(0.4 * max(deadline - time.perf_counter(), 0.0), 3600.0)
-    tree, cost = construct(g, h_deadline)
+    # constructive phase: at most 30 % of the budget
+    tree, cost = construct(g, time.perf_counter() + min(0.3 * max(left(), 0.0), 3600.0))
     inc.offer(red.fixed_cost + cost, red.original_edges(g, tree))
     stats["heuristic_cost"] = inc.cost
 
@@ -298,71 +308,120 @@ def _pipeline(
         ub = inc.cost - fixed
         return ub - 1.0 + 1e-6 if integral else ub + 1e-9 * max(1.0, abs(ub))
 
-    best_lb = 0.0
-    rounds = 0
-    exhausted = False  # the reduced graph holds no tree cheaper than the incumbent
-    while True:
-        rounds += 1
-        round_lb = -math.inf
-        best = None
-        for r in _da_roots(g, 3 if rounds == 1 else 1):
+    state = {"g": g, "lb": 0.0, "exhausted": False, "rounds": 0}
+
+    def bound_and_eliminate(n_roots: int) -> int:
+        """Dual ascent on the current graph, DA-guided trees, reduced-cost elimination.
+        Returns the number of edges eliminated (0 when proven, exhausted or out of time)."""
+        g = state["g"]
+        state["rounds"] += 1
+        round_lb, best = -math.inf, None
+        for r in _da_roots(g, n_roots):
             lb_r, rc_r = dual_ascent(g, r)
             if lb_r > round_lb:
                 round_lb, best = lb_r, (r, rc_r)
-            if time.perf_counter() > deadline:
+            # dual-ascent guided tree: shortest paths over the saturated arcs
+            res = sph(g, r, saturated_edges(g, rc_r))
+            if res is not None:
+                t3, c3 = local_search(g, res[0])
+                inc.offer(red.fixed_cost + c3, red.original_edges(g, t3))
+            if left() <= 0:
                 break
         root, rc = best
-        # bound valid for the original problem: trees cheaper than the incumbent cost >= fixed + lb
-        best_lb = max(best_lb, min(inc.cost, red.fixed_cost + round_lb))
-        # dual-ascent guided tree: shortest paths over the saturated arcs
-        res = sph(g, root, saturated_edges(g, rc))
-        if res is not None:
-            t2, _ = improve_by_mst(g, res[0])
-            t3, c3 = local_search(g, t2)
-            inc.offer(red.fixed_cost + c3, red.original_edges(g, t3))
-        if proven(best_lb) or time.perf_counter() > deadline:
-            break
+        # valid for the original problem: every tree cheaper than the incumbent is in g
+        state["lb"] = max(state["lb"], min(inc.cost, red.fixed_cost + round_lb))
+        if proven(state["lb"]) or left() <= 0:
+            return 0
         kill = elimination_mask(g, round_lb, rc, root, cutoff_for(red.fixed_cost))
         n_kill = int(kill.sum())
         if n_kill == 0:
-            break
+            return 0
         red.delete_edges(g.edge_ids[kill])
         red.reduce(long_edges=False)
         if red.n_term <= 1:
-            # the remaining problem is solved by the reductions: one candidate tree
+            # what is left is solved by the reductions: one candidate tree
             inc.offer(red.fixed_cost, list(red.fixed))
-            exhausted = True
-            break
+            state["exhausted"] = True
+            return 0
         g_new = red.compact()
         if not _terms_connected(g_new):
-            exhausted = True
+            state["exhausted"] = True
+            return 0
+        state["g"] = g_new
+        return n_kill
+
+    # bound / eliminate rounds while the graph shrinks
+    n_roots = 3
+    while state["rounds"] < 8:
+        m_before = state["g"].m
+        k = bound_and_eliminate(n_roots)
+        n_roots = 1
+        if k == 0 or state["exhausted"]:
             break
-        g = g_new
-        if n_kill < 0.01 * (g.m + n_kill) or rounds >= 6:
-            # little progress: one more heuristic pass on the smaller graph, then stop
-            tree, cost = construct(g, time.perf_counter() + 0.1 * max(deadline - time.perf_counter(), 0.0),
-                                   n_starts=20, n_improve=3)
-            inc.offer(red.fixed_cost + cost, red.original_edges(g, tree))
-            break
-        tree, cost = construct(g, time.perf_counter() + 0.1 * max(deadline - time.perf_counter(), 0.0),
-                               n_starts=10, n_improve=2)
+        g = state["g"]
+        tree, cost = construct(g, time.perf_counter() + 0.1 * max(left(), 0.0), n_starts=10, n_improve=2)
         inc.offer(red.fixed_cost + cost, red.original_edges(g, tree))
-    stats["da_rounds"] = rounds
-    stats["final_nodes"], stats["final_edges"] = (0, 0) if exhausted else (g.n, g.m)
-    if exhausted:
-        best_lb = inc.cost
+        if k < 0.02 * m_before:
+            break
+
+    g = state["g"]
+    size = flow_size(g)
+    want_exact = method == "exact" or (method == "auto" and size <= AUTO_EXACT_MAX_FLOW_VARS)
+    # improvement phase: perturbed multi-start + local search on the reduced graph
+    if not state["exhausted"] and not proven(state["lb"]) and left() > 0:
+        if time_limit is None:
+            imp_deadline, max_iter = math.inf, DEFAULT_PERTURBATION_ROUNDS
+        else:
+            share = 0.3 if want_exact else 0.95
+            imp_deadline, max_iter = time.perf_counter() + share * left(), 10**9
+        before = inc.cost
+        elite: list[tuple[float, bytes, np.ndarray]] = []
+
+        def add_elite(tree: np.ndarray, cost: float) -> None:
+            inc.offer(red.fixed_cost + cost, red.original_edges(g, tree))
+            key = np.packbits(tree).tobytes()
+            if any(k == key for _, k, _ in elite):
+                return
+            elite.append((cost, key, tree))
+            elite.sort(key=lambda item: item[0])
+            del elite[ELITE_SIZE:]
+
+        it = 0
+        while it < max_iter and time.perf_counter() < imp_deadline:
+            tree, cost = perturbed_search(g, imp_deadline, PERTURBATIONS_PER_ROUND, seed=it + 1)
+            it += PERTURBATIONS_PER_ROUND
+            add_elite(tree, cost)
+            if recombine and len(elite) >= 2 and time.perf_counter() < imp_deadline:
+                sub_budget = min(max(imp_deadline - time.perf_counter(), 0.05), RECOMBINE_SECONDS)
+                res = _recombine(g, [t for _, _, t in elite], sub_budget)
+                if res is not None:
+                    add_elite(*res)
+        if inc.cost < before and left() > 0:
+            # a better incumbent eliminates more
+            while bound_and_eliminate(1) > 0 and state["rounds"] < 12:
+                pass
+            g = state["g"]
+            size = flow_size(g)
+    stats["da_rounds"] = state["rounds"]
+    if state["exhausted"]:
+        state["lb"] = inc.cost
+        stats["final_nodes"], stats["final_edges"] = 0, 0
+    else:
+        stats["final_nodes"], stats["final_edges"] = g.n, g.m
+    best_lb = state["lb"]
     ran = "heuristic"
-    if not exhausted and not proven(best_lb):
-        size = flow_size(g)
+    if not state["exhausted"] and not proven(best_lb):
         stats["flow_vars"] = size
         want_exact = method == "exact" or (method == "auto" and size <= AUTO_EXACT_MAX_FLOW_VARS)
-        left = deadline - time.perf_counter()
-        if want_exact and left > 0:
+        budget_left = left()
+        if method == "auto" and time_limit is None:
+            budget_left = AUTO_EXACT_DEFAULT_SECONDS
+        if want_exact and budget_left > 0:
             ran = "exact"
             root = _da_roots(g, 1)[0]
             cap = inc.cost - red.fixed_cost
             cap = cap - 1.0 + 1e-6 if integral else cap
-            res = solve_flow(g, root, None if math.isinf(left) else left, integral, cost_cap=cap)
+            res = solve_flow(g, root, None if math.isinf(budget_left) else budget_left, integral, cost_cap=cap)
             stats["milp_status"] = res.status
             if res.status == "infeasible":
                 best_lb = inc.cost
@@ -371,16 +430,36 @@ def _pipeline(
                     tree = tree_from_solution(g, res.x)
                     tree, cost = improve_by_mst(g, tree)
                     inc.offer(red.fixed_cost + cost, red.original_edges(g, tree))
-                if res.status == "optimal":
-                    best_lb = inc.cost if res.x is None else max(best_lb, min(inc.cost, red.fixed_cost + res.bound))
+                if math.isfinite(res.bound):
+                    bound = red.fixed_cost + res.bound
                     if integral:
-                        best_lb = max(best_lb, min(inc.cost, math.ceil(red.fixed_cost + res.bound - 1e-6)))
-                elif math.isfinite(res.bound):
-                    best_lb = max(best_lb, min(inc.cost, red.fixed_cost + res.bound))
+                        bound = math.ceil(bound - 1e-6)
+                    best_lb = max(best_lb, min(inc.cost, bound))
     stats["reductions"] = red.stats.as_dict()
     if integral:
         best_lb = min(inc.cost, float(math.ceil(best_lb - 1e-6)))
     return inc.edges, best_lb, ran, stats
+
+
+def _recombine(g: CompactGraph, trees: list[np.ndarray], seconds: float):
+    """Solve the instance restricted to the union of good trees (a small graph) with the
+    whole pipeline, then polish the answer by local search on ``g``."""
+    union = np.zeros(g.m, np.bool_)
+    for t in trees:
+        union |= t
+    ids = np.flatnonzero(union)
+    nodes = np.unique(np.concatenate([g.eu[ids], g.ev[ids], g.terminals]))
+    new_id = np.full(g.n, -1, np.int64)
+    new_id[nodes] = np.arange(nodes.shape[0])
+    t0 = time.perf_counter()
+    edge_ids, _lb, _ran, _stats = _pipeline(
+        int(nodes.shape[0]), new_id[g.eu[ids]], new_id[g.ev[ids]], g.ew[ids], new_id[g.terminals],
+        "auto", seconds, t0, recombine=False,
+    )
+    tree = np.zeros(g.m, np.bool_)
+    tree[ids[np.asarray(edge_ids, np.int64)]] = True
+    tree, _ = improve_by_mst(g, tree)
+    return local_search(g, tree)
 
 
 def _terms_connected(g: CompactGraph) -> bool:
