@@ -374,6 +374,9 @@ def _pipeline(
         else:
             share = 0.3 if want_exact else 0.95
             imp_deadline, max_iter = time.perf_counter() + share * left(), 10**9
+        if want_exact or not recombine:
+            # the MILP (or the caller) finishes the job: a short improvement only
+            max_iter = min(max_iter, PERTURBATIONS_PER_ROUND)
         before = inc.cost
         elite: list[tuple[float, bytes, np.ndarray]] = []
 
