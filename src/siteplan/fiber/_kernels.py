@@ -316,12 +316,13 @@ def _label_components(n, indptr, adj_v, adj_e, tree, node_in_tree, comp, seeds):
 
 
 @njit(**NJIT_OPTIONS)
-def _reconnect(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, comp, n_comp, limit, chosen):
+def _reconnect(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, comp, n_comp, limit):
     """Connect ``n_comp`` labelled components (``comp[v] >= 0``) through free nodes
     (``comp[v] == -1``) by Mehlhorn's construction: Voronoi regions of the components,
-    then Kruskal over boundary edges. Sets ``chosen`` on the added edges and returns
-    the added cost, or inf when it would exceed ``limit`` or cannot connect."""
-    m = eu.shape[0]
+    then Kruskal over boundary edges. Returns (added cost, added edge ids); the cost is
+    inf when it would exceed ``limit`` or cannot connect."""
+    chosen = [np.int64(0)]
+    chosen.pop()
     dist = np.full(n, _INF)
     pred = np.full(n, -1, np.int64)
     base = np.full(n, -1, np.int64)
@@ -400,19 +401,22 @@ def _reconnect(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, comp, n_comp, limit
         used += 1
         total += dist[a] + ew[e] + dist[b]
         if total >= limit:
-            return _INF
-        chosen[e] = True
+            return _INF, np.zeros(0, np.int64)
+        chosen.append(e)
         for endpoint in (a, b):
             y = endpoint
             while comp[y] < 0 and pred[y] >= 0:
                 pe = pred[y]
-                chosen[pe] = True
+                chosen.append(pe)
                 y = eu[pe] + ev[pe] - y
         if used == n_comp - 1:
             break
     if used < n_comp - 1:
-        return _INF
-    return total
+        return _INF, np.zeros(0, np.int64)
+    out = np.empty(len(chosen), np.int64)
+    for i in range(len(chosen)):
+        out[i] = chosen[i]
+    return total, out
 
 
 @njit(**NJIT_OPTIONS)
@@ -510,9 +514,13 @@ def _local_search_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_term, 
                     break
             if not valid:
                 continue
+            deg2 = deg.copy()
             for i in range(path_ptr[p], path_ptr[p + 1]):
-                tree[path_edges[i]] = False
-            node_in = _tree_nodes(n, eu, ev, tree, is_term)
+                e = path_edges[i]
+                tree[e] = False
+                deg2[eu[e]] -= 1
+                deg2[ev[e]] -= 1
+            node_in = (deg2 > 0) | is_term
             # internal nodes of the path are free again
             for i in range(path_ptr[p], path_ptr[p + 1] - 1):
                 e = path_edges[i]
@@ -526,12 +534,10 @@ def _local_search_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_term, 
             seeds[0] = pa[p]
             seeds[1] = pb[p]
             _label_components(n, indptr, adj_v, adj_e, tree, node_in, comp, seeds)
-            chosen = np.zeros(m, np.bool_)
-            add = _reconnect(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, comp, 2, cost - eps, chosen)
+            add, chosen = _reconnect(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, comp, 2, cost - eps)
             if add < cost - eps:
-                for e in range(m):
-                    if chosen[e]:
-                        tree[e] = True
+                for e in chosen:
+                    tree[e] = True
                 _prune_leaves(n, indptr, adj_v, adj_e, tree, is_term)
                 improved = True
                 deg = _tree_degree(n, indptr, adj_e, tree)
@@ -571,9 +577,12 @@ def _local_search_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_term, 
                     prev_e = nxt_e
                     cur = eu[nxt_e] + ev[nxt_e] - cur
                 ends.append(np.int64(cur))
+            deg2 = deg.copy()
             for e in removed:
                 tree[e] = False
-            node_in = _tree_nodes(n, eu, ev, tree, is_term)
+                deg2[eu[e]] -= 1
+                deg2[ev[e]] -= 1
+            node_in = (deg2 > 0) | is_term
             for e in removed:
                 node_in[eu[e]] = False
                 node_in[ev[e]] = False
@@ -585,12 +594,10 @@ def _local_search_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_term, 
             comp[:] = -1
             _label_components(n, indptr, adj_v, adj_e, tree, node_in, comp, seeds)
             # seeds in the same component (impossible in a tree) would share a label
-            chosen = np.zeros(m, np.bool_)
-            add = _reconnect(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, comp, n_end, cost - eps, chosen)
+            add, chosen = _reconnect(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, comp, n_end, cost - eps)
             if add < cost - eps:
-                for e in range(m):
-                    if chosen[e]:
-                        tree[e] = True
+                for e in chosen:
+                    tree[e] = True
                 node_in2 = _tree_nodes(n, eu, ev, tree, is_term)
                 new_tree, new_cost = _mst_prune_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, node_in2, is_term)
                 tree[:] = new_tree
@@ -609,10 +616,12 @@ def _local_search_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_term, 
 
 
 @njit(**NJIT_OPTIONS)
-def _long_edge_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok):
+def _long_edge_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, max_settled):
     """Delete every edge {u, v} for which another u-v path is no longer than it
     (edges are tested one after another on the current graph, so ties are safe).
-    Updates ``edge_ok`` in place; returns the number deleted."""
+    Each search settles at most ``max_settled`` nodes (a weaker but still exact test:
+    an edge is only deleted when such a path was found). Updates ``edge_ok`` in place;
+    returns the number deleted."""
     m = eu.shape[0]
     dist = np.full(n, _INF)
     touched = np.empty(n, np.int64)
@@ -629,6 +638,7 @@ def _long_edge_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok):
         touched[nt] = u
         nt += 1
         found = False
+        settled = 0
         while len(heap) > 0:
             d, x = heapq.heappop(heap)
             if d > dist[x]:
@@ -637,6 +647,9 @@ def _long_edge_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok):
                 break
             if x == v:
                 found = True
+                break
+            settled += 1
+            if settled > max_settled:
                 break
             for k in range(indptr[x], indptr[x + 1]):
                 f = adj_e[k]
@@ -803,16 +816,142 @@ def _saturated_edges_kernel(m, rc):
 
 
 @njit(**NJIT_OPTIONS)
+def _local_mst_prune(n, indptr, adj_v, adj_e, ew, edge_ok, nodes, node_in, is_term, key, pe, done, deg):
+    """MST (Prim) of the subgraph induced by ``nodes`` (flags in ``node_in``) followed by
+    pruning of non-terminal leaves, touching only those nodes and their edges. Work
+    arrays ``key``, ``pe``, ``done``, ``deg`` (size n) are reset on exit. Returns
+    (edge ids, cost); cost is inf when the nodes are not connected."""
+    k = nodes.shape[0]
+    start = nodes[0]
+    for i in range(k):
+        if is_term[nodes[i]]:
+            start = nodes[i]
+            break
+    heap = [(0.0, np.int64(start))]
+    key[start] = 0.0
+    chosen = [np.int64(0)]
+    chosen.pop()
+    n_done = 0
+    while len(heap) > 0:
+        d, x = heapq.heappop(heap)
+        if done[x] or d > key[x]:
+            continue
+        done[x] = True
+        n_done += 1
+        if pe[x] >= 0:
+            chosen.append(pe[x])
+        for kk in range(indptr[x], indptr[x + 1]):
+            e = adj_e[kk]
+            if not edge_ok[e]:
+                continue
+            y = adj_v[kk]
+            if not node_in[y] or done[y]:
+                continue
+            if ew[e] < key[y]:
+                key[y] = ew[e]
+                pe[y] = e
+                heapq.heappush(heap, (ew[e], y))
+    connected = n_done == k
+    # prune non-terminal leaves
+    alive_e = np.ones(len(chosen), np.bool_)
+    cost = 0.0
+    if connected:
+        for i in range(len(chosen)):
+            e = chosen[i]
+            # endpoints: the child is the node whose pe is e
+            cost += ew[e]
+        for i in range(k):
+            x = nodes[i]
+            if pe[x] >= 0:
+                deg[x] += 1
+                e = pe[x]
+                # parent end
+                for kk in range(indptr[x], indptr[x + 1]):
+                    if adj_e[kk] == e:
+                        deg[adj_v[kk]] += 1
+                        break
+        stack = [np.int64(0)]
+        stack.pop()
+        for i in range(k):
+            x = nodes[i]
+            if deg[x] == 1 and not is_term[x]:
+                stack.append(x)
+        # map edge -> index in chosen via pe of child; removal marks the edge dead
+        dead = [np.int64(0)]
+        dead.pop()
+        while len(stack) > 0:
+            x = stack.pop()
+            if deg[x] != 1 or is_term[x]:
+                continue
+            # find the single live tree edge at x
+            for kk in range(indptr[x], indptr[x + 1]):
+                e = adj_e[kk]
+                y = adj_v[kk]
+                if not node_in[y]:
+                    continue
+                live = (pe[x] == e or pe[y] == e) and deg[y] > 0
+                if live:
+                    is_dead = False
+                    for dd in dead:
+                        if dd == e:
+                            is_dead = True
+                            break
+                    if is_dead:
+                        continue
+                    dead.append(e)
+                    deg[x] -= 1
+                    deg[y] -= 1
+                    cost -= ew[e]
+                    if deg[y] == 1 and not is_term[y]:
+                        stack.append(y)
+                    break
+        for i in range(len(chosen)):
+            for dd in dead:
+                if dd == chosen[i]:
+                    alive_e[i] = False
+                    break
+    else:
+        cost = _INF
+    cnt = 0
+    for i in range(len(chosen)):
+        if alive_e[i]:
+            cnt += 1
+    out = np.empty(cnt, np.int64)
+    j = 0
+    for i in range(len(chosen)):
+        if alive_e[i]:
+            out[j] = chosen[i]
+            j += 1
+    for i in range(k):
+        x = nodes[i]
+        key[x] = _INF
+        pe[x] = -1
+        done[x] = False
+        deg[x] = 0
+    return out, cost
+
+
+@njit(**NJIT_OPTIONS)
 def _vertex_insertion_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_term, tree):
     """Steiner vertex insertion (Minoux 1990): for each vertex outside the tree with at
     least two tree neighbours, take the MST of the tree's vertices plus it, prune, and
     keep it when cheaper. ``tree`` is updated in place; returns the final cost."""
     eps = 1e-9
+    m = eu.shape[0]
     node_in = _tree_nodes(n, eu, ev, tree, is_term)
     cost = 0.0
-    for e in range(eu.shape[0]):
+    for e in range(m):
         if tree[e]:
             cost += ew[e]
+    key = np.full(n, _INF)
+    pe = np.full(n, -1, np.int64)
+    done = np.zeros(n, np.bool_)
+    deg = np.zeros(n, np.int64)
+    nodes_l = [np.int64(0)]
+    nodes_l.pop()
+    for v in range(n):
+        if node_in[v]:
+            nodes_l.append(np.int64(v))
     for v in range(n):
         if node_in[v]:
             continue
@@ -824,12 +963,23 @@ def _vertex_insertion_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_te
                     break
         if cnt < 2:
             continue
+        nodes = np.empty(len(nodes_l) + 1, np.int64)
+        for i in range(len(nodes_l)):
+            nodes[i] = nodes_l[i]
+        nodes[len(nodes_l)] = v
         node_in[v] = True
-        t2, c2 = _mst_prune_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, node_in, is_term)
+        edges, c2 = _local_mst_prune(n, indptr, adj_v, adj_e, ew, edge_ok, nodes, node_in, is_term, key, pe, done, deg)
         if c2 < cost - eps:
-            tree[:] = t2
+            for e in range(m):
+                tree[e] = False
+            for e in edges:
+                tree[e] = True
             cost = c2
             node_in = _tree_nodes(n, eu, ev, tree, is_term)
+            nodes_l.clear()
+            for x in range(n):
+                if node_in[x]:
+                    nodes_l.append(np.int64(x))
         else:
             node_in[v] = False
     return cost

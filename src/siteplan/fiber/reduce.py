@@ -28,7 +28,12 @@ import numpy as np
 
 from siteplan.fiber._kernels import _build_csr_kernel, _long_edge_kernel
 
-__all__ = ["Reducer", "CompactGraph", "ReductionStats"]
+__all__ = ["Reducer", "CompactGraph", "ReductionStats", "LONG_EDGE_MAX_SETTLED"]
+
+#: Nodes settled per long-edge search at most (bounds the test's cost on dense graphs).
+LONG_EDGE_MAX_SETTLED = 200
+#: Budget of edge relaxations for one long-edge pass (keeps dense graphs fast).
+LONG_EDGE_WORK = 5.0e7
 
 
 @dataclass
@@ -202,7 +207,10 @@ class Reducer:
         """Delete edges that have an alternative path no longer than themselves."""
         g = self.compact()
         ok = np.ones(g.m, dtype=np.bool_)
-        k = int(_long_edge_kernel(g.n, g.indptr, g.adj_v, g.adj_e, g.eu, g.ev, g.ew, ok))
+        # bound the work on dense graphs: about LONG_EDGE_WORK relaxations in all
+        avg_deg = 2.0 * g.m / max(g.n, 1)
+        settled = int(min(LONG_EDGE_MAX_SETTLED, max(8, LONG_EDGE_WORK / max(g.m * avg_deg, 1.0))))
+        k = int(_long_edge_kernel(g.n, g.indptr, g.adj_v, g.adj_e, g.eu, g.ev, g.ew, ok, settled))
         if k:
             for i in np.flatnonzero(~ok):
                 self._kill_edge(int(g.edge_ids[i]))

@@ -285,6 +285,7 @@ def _pipeline(
 
     red = Reducer(n, eu, ev, ew, terms)
     red.reduce()
+    stats["t_reduce"] = time.perf_counter() - t0
     if red.n_term <= 1:
         stats["reductions"] = red.stats.as_dict()
         stats["solved_by"] = "reductions"
@@ -297,6 +298,7 @@ def _pipeline(
     tree, cost = construct(g, time.perf_counter() + min(0.3 * max(left(), 0.0), 3600.0))
     inc.offer(red.fixed_cost + cost, red.original_edges(g, tree))
     stats["heuristic_cost"] = inc.cost
+    stats["t_construct"] = time.perf_counter() - t0
 
     def proven(lb: float) -> bool:
         if integral:
@@ -365,6 +367,8 @@ def _pipeline(
             break
 
     g = state["g"]
+    stats["t_bound"] = time.perf_counter() - t0
+    stats["bound_cost"] = inc.cost
     size = flow_size(g)
     want_exact = method == "exact" or (method == "auto" and size <= AUTO_EXACT_MAX_FLOW_VARS)
     # improvement phase: perturbed multi-start + local search on the reduced graph
@@ -390,9 +394,11 @@ def _pipeline(
             del elite[ELITE_SIZE:]
 
         it = 0
+        stats["perturbation_rounds"] = 0
         while it < max_iter and time.perf_counter() < imp_deadline:
             tree, cost = perturbed_search(g, imp_deadline, PERTURBATIONS_PER_ROUND, seed=it + 1)
             it += PERTURBATIONS_PER_ROUND
+            stats["perturbation_rounds"] += 1
             add_elite(tree, cost)
             if recombine and len(elite) >= 2 and time.perf_counter() < imp_deadline:
                 sub_budget = min(max(imp_deadline - time.perf_counter(), 0.05), RECOMBINE_SECONDS)
@@ -406,6 +412,7 @@ def _pipeline(
             g = state["g"]
             size = flow_size(g)
     stats["da_rounds"] = state["rounds"]
+    stats["t_improve"] = time.perf_counter() - t0
     if state["exhausted"]:
         state["lb"] = inc.cost
         stats["final_nodes"], stats["final_edges"] = 0, 0
