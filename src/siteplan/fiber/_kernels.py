@@ -983,3 +983,59 @@ def _vertex_insertion_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_te
         else:
             node_in[v] = False
     return cost
+
+
+@njit(**NJIT_OPTIONS)
+def _sd_terminal_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, terms, k):
+    """Special-distance test through terminals (Duin and Volgenant 1989).
+
+    For every node the ``k`` nearest terminals and their distances are found by a
+    multi-label Dijkstra. An edge {u, v} whose cost exceeds max(d(u, z), d(v, z)) for a
+    terminal z near both ends is in no optimal tree (removing it and adding the part of
+    the u-z or v-z path that joins the two halves is strictly cheaper), so all such edges
+    can be deleted at once. Returns the boolean mask of edges to delete."""
+    m = eu.shape[0]
+    lab_t = np.full(n * k, -1, np.int64)
+    lab_d = np.full(n * k, _INF)
+    cnt = np.zeros(n, np.int64)
+    heap = [(0.0, np.int64(0), np.int64(0))]
+    heap.pop()
+    for i in range(terms.shape[0]):
+        heapq.heappush(heap, (0.0, terms[i], terms[i]))
+    while len(heap) > 0:
+        d, x, z = heapq.heappop(heap)
+        if cnt[x] >= k:
+            continue
+        dup = False
+        for j in range(cnt[x]):
+            if lab_t[x * k + j] == z:
+                dup = True
+                break
+        if dup:
+            continue
+        lab_t[x * k + cnt[x]] = z
+        lab_d[x * k + cnt[x]] = d
+        cnt[x] += 1
+        for kk in range(indptr[x], indptr[x + 1]):
+            y = adj_v[kk]
+            if cnt[y] >= k:
+                continue
+            heapq.heappush(heap, (d + ew[adj_e[kk]], y, z))
+    kill = np.zeros(m, np.bool_)
+    for e in range(m):
+        u = eu[e]
+        v = ev[e]
+        w = ew[e]
+        for i in range(cnt[u]):
+            z = lab_t[u * k + i]
+            du = lab_d[u * k + i]
+            if du >= w:
+                break
+            for j in range(cnt[v]):
+                if lab_t[v * k + j] == z:
+                    if w > max(du, lab_d[v * k + j]) + 1e-12 * (1.0 + w):
+                        kill[e] = True
+                    break
+            if kill[e]:
+                break
+    return kill

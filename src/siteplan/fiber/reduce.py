@@ -12,6 +12,9 @@ Every test below keeps at least one optimal Steiner tree (they are exact reducti
   keeps the cheaper one);
 * long edge: an edge for which another path between its ends is no longer is deleted
   (tested one edge at a time on the current graph, so ties cannot delete both routes);
+* special distance through terminals (Duin and Volgenant 1989): an edge {u, v} longer
+  than max(d(u, z), d(v, z)) for a terminal z (among the few nearest to u and to v) is in
+  no optimal tree and is deleted;
 * reduced-cost elimination (bound-based, see :mod:`siteplan.fiber.bounds`): edges every
   tree through which costs at least the incumbent are deleted through
   :meth:`Reducer.delete_edges`.
@@ -26,12 +29,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from siteplan.fiber._kernels import _build_csr_kernel, _long_edge_kernel
+from siteplan.fiber._kernels import _build_csr_kernel, _long_edge_kernel, _sd_terminal_kernel
 
 __all__ = ["Reducer", "CompactGraph", "ReductionStats", "LONG_EDGE_MAX_SETTLED"]
 
 #: Nodes settled per long-edge search at most (bounds the test's cost on dense graphs).
 LONG_EDGE_MAX_SETTLED = 200
+#: Graphs up to this many nodes get the all-pairs long-edge pass (n^2 distances in memory).
+LONG_EDGE_APSP_MAX_NODES = 3000
+#: ... and at least this many edges per node (on sparse graphs the bounded searches suffice).
+LONG_EDGE_APSP_MIN_DENSITY = 8
+#: Nearest terminals kept per node by the special-distance test.
+SD_NEAREST_TERMINALS = 4
 #: Budget of edge relaxations for one long-edge pass (keeps dense graphs fast).
 LONG_EDGE_WORK = 5.0e7
 
@@ -45,6 +54,7 @@ class ReductionStats:
     degree2: int = 0
     zero_contracted: int = 0
     long_edge: int = 0
+    special_distance: int = 0
     bound: int = 0
 
     def as_dict(self) -> dict:
@@ -204,8 +214,26 @@ class Reducer:
         return changes
 
     def long_edge_test(self) -> int:
-        """Delete edges that have an alternative path no longer than themselves."""
+        """Delete edges that have an alternative path no longer than themselves.
+
+        Small graphs first get an all-pairs pass (every edge with a strictly shorter
+        path is in no optimal tree, so those go at once); then a sequential bounded
+        search per edge also removes ties."""
         g = self.compact()
+        k_apsp = 0
+        if 0 < g.n <= LONG_EDGE_APSP_MAX_NODES and g.m >= LONG_EDGE_APSP_MIN_DENSITY * g.n:
+            from scipy.sparse import csr_array
+            from scipy.sparse.csgraph import dijkstra
+
+            A = csr_array((g.ew, (g.eu, g.ev)), shape=(g.n, g.n))
+            D = dijkstra(A, directed=False)
+            kill = D[g.eu, g.ev] < g.ew * (1.0 - 1e-12) - 1e-12
+            for e in g.edge_ids[kill]:
+                self._kill_edge(int(e))
+            k_apsp = int(kill.sum())
+            self.stats.long_edge += k_apsp
+            if k_apsp:
+                g = self.compact()
         ok = np.ones(g.m, dtype=np.bool_)
         # bound the work on dense graphs: about LONG_EDGE_WORK relaxations in all
         avg_deg = 2.0 * g.m / max(g.n, 1)
@@ -215,7 +243,19 @@ class Reducer:
             for i in np.flatnonzero(~ok):
                 self._kill_edge(int(g.edge_ids[i]))
         self.stats.long_edge += k
-        return k
+        return k + k_apsp
+
+    def sd_test(self, k: int = SD_NEAREST_TERMINALS) -> int:
+        """Delete edges longer than the special distance through a nearby terminal."""
+        g = self.compact()
+        if g.terminals.shape[0] < 2 or g.m == 0:
+            return 0
+        kill = _sd_terminal_kernel(g.n, g.indptr, g.adj_v, g.adj_e, g.eu, g.ev, g.ew, g.terminals, int(k))
+        ids = g.edge_ids[kill]
+        for e in ids:
+            self._kill_edge(int(e))
+        self.stats.special_distance += int(ids.shape[0])
+        return int(ids.shape[0])
 
     def delete_edges(self, edge_ids) -> int:
         """Delete the given reducer edges (e.g. by a bound test)."""
@@ -235,7 +275,12 @@ class Reducer:
         for _ in range(max_rounds):
             if self.n_term <= 1:
                 break
-            if self.long_edge_test() == 0:
+            k = self.sd_test()
+            self.degree_tests()
+            if self.n_term <= 1:
+                break
+            k += self.long_edge_test()
+            if k == 0:
                 break
             self.degree_tests()
 

@@ -377,7 +377,7 @@ def _pipeline(
         if time_limit is None:
             imp_deadline, max_iter = math.inf, DEFAULT_PERTURBATION_ROUNDS
         else:
-            share = 0.3 if want_exact else 0.95
+            share = 0.15 if want_exact else 0.95
             imp_deadline, max_iter = time.perf_counter() + share * left(), 10**9
         if want_exact or not recombine:
             # the MILP (or the caller) finishes the job: a short improvement only
