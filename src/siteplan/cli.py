@@ -92,6 +92,68 @@ def generate_cmd(preset: str, seed: int, out_dir: str, data_dir: str | None) -> 
 # --- propagation / coverage commands -------------------------------------------------
 
 
+@main.command()
+@click.argument("scenario_path", metavar="SCENARIO", type=click.Path(path_type=str))
+@click.option("--out", "out", required=True, type=click.Path(path_type=str),
+              help="matrix file: writes OUT.npz and OUT.json")
+@click.option("--raster", "raster", type=click.Path(path_type=str), default=None,
+              help="also write a best-server RSRP GeoTIFF [dBm] (all sites as if built)")
+@click.option("--raster-operator", default=None, help="operator of the raster (default: first)")
+@click.option("--operator", "operators", multiple=True, help="operator name (repeatable; default all)")
+@click.option("--model", default=None,
+              type=click.Choice(["auto", "hata", "cost231", "rma", "free_space"]),
+              help="path-loss model (default: the scenario's)")
+@click.option("--diffraction", default=None,
+              type=click.Choice(["bullington", "deygout", "epstein_peterson", "none"]),
+              help="terrain diffraction method (default: the scenario's)")
+@click.option("--no-terrain", is_flag=True, help="flat ground, no diffraction")
+@click.option("--threshold-dbm", type=float, default=None, help="override every operator's threshold [dBm]")
+@click.option("--strict", is_flag=True, help="fail when a model leaves its validity range")
+@handle_errors
+def coverage(scenario_path, out, raster, raster_operator, operators, model, diffraction,
+             no_terrain, threshold_dbm, strict) -> None:
+    """Compute RSRP coverage matrices (demand points x sites) of a scenario."""
+    import time
+
+    from siteplan.coverage import build_coverage
+    from siteplan.io.scenario import read_scenario
+
+    t0 = time.perf_counter()
+    scenario = read_scenario(scenario_path)
+    t1 = time.perf_counter()
+    cm = build_coverage(scenario, operators=list(operators) or None, model=model,
+                        terrain=not no_terrain, threshold_dbm=threshold_dbm,
+                        diffraction=diffraction, strict=strict)
+    t2 = time.perf_counter()
+    npz, js = cm.save(out)
+    result = {"matrix": str(npz), "metadata": str(js), "read_s": round(t1 - t0, 3),
+              "coverage_s": round(t2 - t1, 3), **cm.summary()}
+    if raster:
+        from siteplan.coverage import best_server_raster, operator_link_params, write_raster_geotiff
+        from siteplan.exceptions import InputError, Problem
+
+        if scenario.terrain is None:
+            raise InputError(Problem(scenario_path, None, "terrain",
+                                     "--raster needs a scenario with a DEM", None))
+        name = raster_operator or cm.operators[0]
+        op = {o.name: o for o in scenario.operators}.get(name)
+        if op is None:
+            raise InputError(Problem(None, None, "--raster-operator", "unknown operator", name))
+        lp = operator_link_params(scenario, op, model, not no_terrain, threshold_dbm, diffraction)
+        import numpy as np
+
+        heights = np.minimum(float(op.antenna_height_m), np.asarray(scenario.sites.height_m, float))
+        rsrp, _ = best_server_raster(scenario.sites.x_m, scenario.sites.y_m, heights, lp,
+                                     scenario.terrain, float(scenario.radio.penetration_db),
+                                     use_terrain=not no_terrain)
+        write_raster_geotiff(raster, rsrp, scenario.terrain, scenario.crs)
+        result["raster"] = str(raster)
+        result["raster_operator"] = name
+        result["raster_s"] = round(time.perf_counter() - t2, 3)
+    echo_json(result)
+
+
+
 # --- set cover commands (scp) ---------------------------------------------------------
 
 

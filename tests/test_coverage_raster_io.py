@@ -1,0 +1,218 @@
+"""Radial sweep vs an O(n)-per-sample scan, best-server raster vs per-pixel brute force,
+GeoTIFF georeferencing, CoverageMatrix files."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import tifffile
+
+import naive_propagation as naive
+from siteplan.coverage import (
+    BandParams,
+    CoverageMatrix,
+    LinkParams,
+    TerrainGrid,
+    best_server_raster,
+    coverage_csr,
+    radial_sweep,
+    write_raster_geotiff,
+)
+from siteplan.exceptions import FormatError
+from siteplan.units import EARTH_RADIUS_M
+from test_coverage_core import synthetic_terrain
+
+pytestmark = pytest.mark.filterwarnings("ignore::siteplan.propagation.ValidityRangeWarning")
+AE = 4.0 / 3.0 * EARTH_RADIUS_M
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_radial_sweep_equals_prefix_scan(seed):
+    t = synthetic_terrain(seed=seed, ny=40, nx=40, cell=60.0, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    sx = t.x_min + rng.uniform(600, 1800)
+    sy = t.y_max - rng.uniform(600, 1800)
+    radius = 900.0
+    loss, los = radial_sweep(t, sx, sy, 30.0, radius, 1800.0, 1.5)
+    sg = float(naive.bilinear(t.elevation_m, t.x_min, t.y_max, t.cell_m, [sx], [sy])[0])
+    n_rad, n_step = loss.shape
+    assert n_step == math.ceil(radius / t.cell_m) and n_rad >= 2 * math.pi * radius / t.cell_m
+    exp_loss, exp_los = naive.radial_polar(t.elevation_m, t.x_min, t.y_max, t.cell_m, sx, sy,
+                                           sg + 30.0, 1.5, n_rad, n_step, 1800.0, AE)
+    np.testing.assert_allclose(loss, exp_loss, atol=1e-4)
+    assert np.array_equal(los, exp_los)
+    assert los.any() and (~los).any() and (loss > 0).any()
+
+
+def test_radial_sweep_is_lower_bound_of_bullington():
+    """The Tx-horizon edge never has a larger v than Bullington's equivalent edge."""
+    t = synthetic_terrain(seed=4, ny=40, nx=40, cell=60.0, dtype=np.float32)
+    sx, sy = t.x_min + 1200.0, t.y_max - 1200.0
+    loss, _ = radial_sweep(t, sx, sy, 25.0, 1100.0, 900.0, 1.5)
+    sg = float(naive.bilinear(t.elevation_m, t.x_min, t.y_max, t.cell_m, [sx], [sy])[0])
+    n_rad, n_step = loss.shape
+    checked = 0
+    for r in range(0, n_rad, 7):
+        th = 2 * math.pi * r / n_rad
+        for k in range(2, n_step + 1, 3):
+            d = t.cell_m * np.arange(0, k + 1)
+            g = naive.bilinear(t.elevation_m, t.x_min, t.y_max, t.cell_m, sx + d * math.sin(th),
+                               sy + d * math.cos(th))
+            full = naive.bullington(d, g, sg + 25.0, g[-1] + 1.5, 900.0, AE)
+            assert loss[r, k - 1] <= full + 1e-6
+            checked += 1
+    assert checked > 50
+
+
+def _pixel_centres(t):
+    ny, nx = t.elevation_m.shape
+    xs = t.x_min + (np.arange(nx) + 0.5) * t.cell_m
+    ys = t.y_max - (np.arange(ny) + 0.5) * t.cell_m
+    return np.meshgrid(xs, ys)
+
+
+def test_raster_without_diffraction_equals_per_pixel_link_budget():
+    t = synthetic_terrain(seed=2, ny=24, nx=26, cell=80.0, dtype=np.int16)
+    sx = t.x_min + np.array([500.0, 1500.0, 1900.0])
+    sy = t.y_max - np.array([400.0, 1200.0, 300.0])
+    sh = np.array([30.0, 40.0, 25.0])
+    params = LinkParams(bands=(BandParams(900.0, 31.0, "hata"), BandParams(1850.0, 33.0, "cost231")),
+                        threshold_dbm=-100.0, diffraction="none", max_range_m=3000.0)
+    radii = np.array([1200.0, 3000.0, 800.0])
+    rsrp, server = best_server_raster(sx, sy, sh, params, t, 2.0, radii)
+    X, Y = _pixel_centres(t)
+    exp = np.full(X.shape, -np.inf)
+    exp_srv = np.full(X.shape, -1)
+    for s in range(3):
+        for (i, j), x in np.ndenumerate(X):
+            y = Y[i, j]
+            if math.hypot(x - sx[s], y - sy[s]) > radii[s]:
+                continue
+            sg = float(naive.bilinear(t.elevation_m, t.x_min, t.y_max, t.cell_m, [sx[s]], [sy[s]])[0])
+            hts, hrs = sg + sh[s], float(t.elevation_m[i, j]) + 1.5
+            d = max(math.hypot(x - sx[s], y - sy[s]), 1.0)
+            g = max(naive.sector_gain(math.degrees(math.atan2(x - sx[s], y - sy[s])),
+                                      math.degrees(math.atan2(hts - hrs, d)), a, 4.0, 65.0, 10.0,
+                                      25.0, 20.0, 0.0) for a in (0.0, 120.0, 240.0))
+            v = max(e + g - max(naive.model_loss(m, "suburban", d, f, sh[s], 1.5, False),
+                                float(naive.fspl(d, f))) - 2.0 - 8.0
+                    for f, e, m in ((900.0, 31.0, "hata"), (1850.0, 33.0, "cost231")))
+            if v > exp[i, j]:
+                exp[i, j], exp_srv[i, j] = v, s
+    np.testing.assert_allclose(rsrp[np.isfinite(exp)], exp[np.isfinite(exp)], atol=1e-3)
+    assert np.array_equal(np.isfinite(rsrp), np.isfinite(exp))
+    assert np.array_equal(server, exp_srv)
+    assert (server == 1).sum() > 10 and (server == 0).sum() > 3
+
+
+def test_raster_with_terrain_uses_polar_lookup():
+    t = synthetic_terrain(seed=5, ny=30, nx=30, cell=60.0, dtype=np.float32)
+    sx, sy = np.array([t.x_min + 900.0]), np.array([t.y_max - 900.0])
+    params = LinkParams(bands=(BandParams(900.0, 31.0, "hata"),), diffraction="bullington",
+                        max_range_m=800.0, threshold_dbm=-200.0)
+    with_t, _ = best_server_raster(sx, sy, [30.0], params, t, 0.0, [800.0])
+    flat, _ = best_server_raster(sx, sy, [30.0], params, t, 0.0, [800.0], use_terrain=False)
+    loss, _ = radial_sweep(t, sx[0], sy[0], 30.0, 800.0, 900.0, 1.5)
+    n_rad, n_step = loss.shape
+    X, Y = _pixel_centres(t)
+    m = np.isfinite(flat)
+    assert np.array_equal(np.isfinite(with_t), m)
+    diff = flat[m] - with_t[m]
+    assert np.all(diff >= -1e-4) and diff.max() > 1.0  # terrain only removes signal
+    # every pixel's difference is one of the polar samples (nearest radial and ring)
+    for (i, j) in list(zip(*np.nonzero(m)))[::5]:
+        dx, dy = X[i, j] - sx[0], Y[i, j] - sy[0]
+        k = int(math.hypot(dx, dy) / t.cell_m + 0.5)
+        if k < 1:
+            continue
+        th = math.atan2(dx, dy) % (2 * math.pi)
+        r = int(th / (2 * math.pi) * n_rad + 0.5) % n_rad
+        assert flat[i, j] - with_t[i, j] == pytest.approx(loss[r, min(k, n_step) - 1], abs=1e-3)
+
+
+def test_geotiff_is_georeferenced(tmp_path):
+    t = synthetic_terrain(ny=12, nx=15, cell=50.0)
+    rsrp = np.full((12, 15), -np.inf, dtype=np.float32)
+    rsrp[3:6, 4:9] = -95.5
+    path = write_raster_geotiff(tmp_path / "best.tif", rsrp, t, "EPSG:32650")
+    with tifffile.TiffFile(path) as tif:
+        geo = tif.geotiff_metadata
+        data = tif.asarray()
+        nodata = tif.pages[0].tags["GDAL_NODATA"].value
+    assert int(geo["ProjectedCSTypeGeoKey"]) == 32650
+    assert int(geo["GTRasterTypeGeoKey"]) == 1
+    assert list(geo["ModelPixelScale"][:2]) == [50.0, 50.0]
+    assert list(geo["ModelTiepoint"][3:5]) == [t.x_min, t.y_max]
+    assert float(nodata) == -9999.0
+    assert data.dtype == np.float32 and data[4, 5] == np.float32(-95.5) and data[0, 0] == -9999.0
+
+
+def _small_matrix():
+    t = synthetic_terrain(seed=1, ny=30, nx=30)
+    rng = np.random.default_rng(0)
+    sx = t.x_min + rng.uniform(100, 1400, 5)
+    sy = t.y_max - rng.uniform(100, 1400, 5)
+    px = t.x_min + rng.uniform(0, 1500, 40)
+    py = t.y_max - rng.uniform(0, 1500, 40)
+    p = LinkParams(bands=(BandParams(900.0, 30.0, "hata"),), threshold_dbm=-98.0,
+                   max_range_m=2000.0)
+    m, _ = coverage_csr(sx, sy, np.full(5, 30.0), px, py, p, t)
+    village = (np.arange(40) // 4).astype(np.int32)
+    return CoverageMatrix(("A", "B"), {"A": m, "B": sp.csr_matrix(m.shape, dtype=np.float32)},
+                          np.array([f"V{v}#{k % 4}" for k, v in enumerate(village)], dtype=object),
+                          village, np.array([f"V{v}" for v in range(10)], dtype=object),
+                          np.array([f"S{s}" for s in range(5)], dtype=object),
+                          {"operators": {"A": p.to_dict()}, "note": "测试"})
+
+
+def test_matrix_round_trip(tmp_path):
+    cm = _small_matrix()
+    assert cm["A"].nnz > 5
+    npz, js = cm.save(tmp_path / "cov.npz")
+    assert npz.name == "cov.npz" and js.name == "cov.json"
+    back = CoverageMatrix.load(tmp_path / "cov")
+    assert back.operators == ("A", "B") and back.params_hash == cm.params_hash
+    assert (back["A"] != cm["A"]).nnz == 0 and back["A"].dtype == np.float32
+    assert list(back.row_ids) == list(cm.row_ids) and list(back.col_ids) == list(cm.col_ids)
+    s = back.summary()
+    assert s["operators"]["B"]["villages_uncovered"] == [f"V{v}" for v in range(10)]
+    meta = json.loads(js.read_text(encoding="utf-8"))
+    assert meta["params"]["note"] == "测试" and meta["shape"] == [40, 5]
+
+
+def test_params_hash_tracks_parameters():
+    a = _small_matrix()
+    b = CoverageMatrix(a.operators, a.matrices, a.row_ids, a.row_village, a.village_ids,
+                       a.col_ids, {**a.params, "note": "other"})
+    assert a.params_hash != b.params_hash and len(a.params_hash) == 64
+
+
+def test_tampered_files_are_refused(tmp_path):
+    cm = _small_matrix()
+    npz, js = cm.save(tmp_path / "cov")
+    meta = json.loads(js.read_text())
+    meta["params"]["note"] = "edited"
+    js.write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match="params_hash"):
+        CoverageMatrix.load(tmp_path / "cov")
+    cm.save(tmp_path / "cov")
+    npz.write_bytes(npz.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(FormatError, match="checksum"):
+        CoverageMatrix.load(tmp_path / "cov")
+    with pytest.raises(FormatError, match="not found"):
+        CoverageMatrix.load(tmp_path / "missing")
+
+
+def test_tabulated_edge_loss_matches_formula():
+    from siteplan.coverage import _kernels as CK
+
+    ftab, gtab = CK.j_tables()
+    rng = np.random.default_rng(0)
+    vs = np.concatenate([rng.uniform(-1.5, 45.0, 2000), [-0.78, -0.7799, 0.0, 39.9999, 40.0]])
+    ds = rng.uniform(10.0, 30_000.0, vs.size)
+    for v, d in zip(vs, ds):
+        j = naive.J(v)
+        exact = j + (1 - math.exp(-j / 6)) * (10 + 0.02 * d / 1000)
+        assert CK._edge_loss_tab(v, d, ftab, gtab) == pytest.approx(exact, abs=1e-5)
