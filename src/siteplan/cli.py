@@ -237,6 +237,92 @@ def steiner_cmd(stp_file: str, method: str, time_limit: float | None, as_json: b
 # --- siting, plan, check, batch --------------------------------------------------------
 
 
+def _solve_options(func):
+    for deco in reversed([
+        click.option("--solver", default="highs", show_default=True, help="MILP backend: highs | cbc"),
+        click.option("--time-limit", "time_limit", type=float, default=None, help="siting solve limit [s]"),
+        click.option("--gap", type=float, default=0.01, show_default=True, help="relative optimality gap [-]"),
+        click.option("--seed", type=int, default=0, show_default=True, help="solver seed"),
+        click.option("--force", is_flag=True, help="replace an --out folder that is not a siteplan output"),
+    ]):
+        func = deco(func)
+    return func
+
+
+@main.command("plan")
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option("--out", "out", required=True, type=click.Path(path_type=str), help="output folder")
+@_solve_options
+@click.option("--no-fiber", is_flag=True, help="skip fiber routing")
+@click.option("--no-raster", is_flag=True, help="skip the best-server RSRP raster (coverage.tif)")
+@handle_errors
+def plan_cmd(scenario, out, solver, time_limit, gap, seed, force, no_fiber, no_raster):
+    """Coverage, siting, fiber, checks and every output for SCENARIO, written to --out.
+
+    Exit code 0 with a feasible plan, 3 when a target cannot be met (the diagnosis is in
+    plan.json and on screen), 2 on bad input.
+    """
+    from siteplan.pipeline import _check_out_dir, plan, plan_summary, write_plan
+
+    from pathlib import Path
+
+    _check_out_dir(Path(out), force)          # refuse before hours of work, not after
+    p = plan(scenario, solver=solver, time_limit=time_limit, gap=gap, seed=seed, fiber=not no_fiber)
+    write_plan(p, out, force=force, raster=not no_raster)
+    click.echo(plan_summary(p))
+    click.echo(f"outputs: {out}")
+    if p.status not in ("optimal", "feasible"):
+        sys.exit(EXIT_INFEASIBLE)
+
+
+@main.command("site")
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option("--out", "out", required=True, type=click.Path(path_type=str), help="output folder")
+@_solve_options
+@handle_errors
+def site_cmd(scenario, out, solver, time_limit, gap, seed, force):
+    """Siting only: stations.csv, sites.csv, villages.csv and summary.json in --out."""
+    from pathlib import Path
+
+    from siteplan.io.atomic import atomic_directory
+    from siteplan.pipeline import OUTPUT_MARKER, _check_out_dir, plan, plan_summary
+    from siteplan.report.tables import write_tables
+
+    _check_out_dir(Path(out), force)
+    p = plan(scenario, solver=solver, time_limit=time_limit, gap=gap, seed=seed, fiber=False)
+    d = p.to_dict()
+    with atomic_directory(out) as stage:
+        (stage / OUTPUT_MARKER).write_text("siteplan siting output\n")
+        write_tables(d, p.scenario, stage)
+        (stage / "fiber.csv").unlink(missing_ok=True)
+        summary = {k: d[k] for k in ("format", "version", "scenario", "options", "status", "operators", "phases",
+                                     "siting", "findings")}
+        (stage / "summary.json").write_text(json.dumps(summary, sort_keys=True, indent=1, ensure_ascii=False) + "\n")
+    click.echo(plan_summary(p))
+    if p.status not in ("optimal", "feasible"):
+        sys.exit(EXIT_INFEASIBLE)
+
+
+@main.command("check")
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.argument("plan_dir", type=click.Path(path_type=str))
+@handle_errors
+def check_cmd(scenario, plan_dir):
+    """Verify PLAN_DIR/plan.json against SCENARIO independently; exit 0 only when every rule holds."""
+    from siteplan.check import check_plan, load_plan_json
+    from siteplan.io.scenario import read_scenario
+
+    sc = read_scenario(scenario)
+    errors = check_plan(sc, load_plan_json(plan_dir))
+    if errors:
+        for e in errors:
+            click.echo(f"FAIL {e}")
+        click.echo(f"{len(errors)} rule(s) broken")
+        sys.exit(1)
+    click.echo("ok: every quota, tenancy limit, phase order, coverage target, fiber connection and bandwidth "
+               "guarantee holds")
+
+
 @main.command()
 @click.argument("manifest", type=click.Path(path_type=str))
 @click.option("--out", "out", required=True, type=click.Path(path_type=str),

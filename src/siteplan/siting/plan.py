@@ -14,7 +14,7 @@ from siteplan.siting.diagnose import Finding, elastic_diagnosis, structural_chec
 from siteplan.siting.inputs import SitingInputs, SitingWeights, siting_inputs
 from siteplan.siting.model import build_siting_model
 
-__all__ = ["SitingPlan", "plan_sites", "solve_siting", "served_share"]
+__all__ = ["SitingPlan", "plan_sites", "solve_siting", "served_share", "village_share_rule"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,7 +87,7 @@ def served_share(inp: SitingInputs, station_by_phase: np.ndarray) -> np.ndarray:
     return out
 
 
-def _village_share_rule(inp: SitingInputs) -> np.ndarray:
+def village_share_rule(inp: SitingInputs) -> np.ndarray:
     """Share each village must reach to count as covered: the largest share of any target
     that selects it (1.0 when none does)."""
     share = np.ones(inp.n_villages)
@@ -142,7 +142,7 @@ def _plan(inp: SitingInputs, *, status, findings, result, t0, site_phase, statio
     for s, k, p in zip(station_site, station_op, station_phase):
         have[s, k, p:] = True
     share = served_share(inp, have)
-    rule = _village_share_rule(inp)
+    rule = village_share_rule(inp)
     covered = share[:, K, :] >= rule[:, None] - 1e-9
     costs = []
     for p in range(P):
@@ -184,4 +184,30 @@ def plan_sites(scenario: Scenario, coverage, solver: str = "highs", time_limit: 
     target or quota cannot be met.
     """
     inp = siting_inputs(scenario, coverage, weights)
-    return solve_siting(inp, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed)
+    return solve_siting(inp, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
+                        best_rsrp=_best_rsrp_below_threshold(scenario))
+
+
+def _best_rsrp_below_threshold(scenario: Scenario):
+    """For diagnoses: the best RSRP [dBm] any site gives each point, however weak, and that site."""
+
+    def best(points, ops):
+        from siteplan.coverage.build import coverage_subset
+
+        points = np.asarray(points, dtype=np.int64)
+        val = np.full(points.size, -np.inf)
+        site = np.full(points.size, -1, dtype=np.int64)
+        if points.size == 0:
+            return val, site
+        all_sites = np.arange(len(scenario.sites))
+        for k in ops:
+            m = coverage_subset(scenario, scenario.operators[k], all_sites, points, threshold_dbm=-250.0).tocsr()
+            for r in range(points.size):
+                lo, hi = m.indptr[r], m.indptr[r + 1]
+                if hi > lo:
+                    j = lo + int(np.argmax(m.data[lo:hi]))
+                    if m.data[j] > val[r]:
+                        val[r], site[r] = float(m.data[j]), int(m.indices[j])
+        return val, site
+
+    return best
