@@ -25,6 +25,7 @@ SRC = TESTS.parent / "src"
 
 MANIFEST = """\
 name = "dask-batch"
+job = "validate"
 scenarios = ["s1"]
 [[variations]]
 name = "base"

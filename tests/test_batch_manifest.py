@@ -26,6 +26,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 BASIC = """\
 format_version = 1
 name = "sweep"
+job = "validate"
 scenarios = ["s1"]
 
 [options]

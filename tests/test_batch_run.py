@@ -31,6 +31,7 @@ SRC = TESTS.parent / "src"
 
 MANIFEST = """\
 name = "unit-batch"
+job = "validate"
 scenarios = ["s1"]
 
 [options]
@@ -403,3 +404,26 @@ def test_sigkill_mid_batch_then_resume(tmp_path, plugins):
             assert row["attempts"] == 1 and _tree(folder) == outputs_before[row["run_id"]]
         elif row["run_id"] in running_at_kill:  # interrupted runs were run again
             assert row["attempts"] == 2
+
+
+def test_plan_job_runs_the_pipeline_per_variation(tmp_path):
+    """The default job: every run writes a complete plan and records its key figures."""
+    from siteplan.generate import generate_scenario
+
+    generate_scenario("tiny", 1, tmp_path / "tiny")
+    m = tmp_path / "batch.toml"
+    m.write_text('name = "plans"\nscenarios = ["tiny"]\n\n[options]\ngap = 0.0\n\n'
+                 '[[variations]]\nname = "base"\n\n[[variations]]\nname = "fewer"\n'
+                 'new_stations = { "2018" = [0, 3] }\n', encoding="utf-8")
+    out = tmp_path / "out"
+    res = run_batch(m, out, workers=1)
+    assert res.ok and res.runs == 2
+    rows = _by_label(list_runs(out))
+    for label, row in rows.items():
+        assert row["job"] == "plan" and row["status"] == "done"
+        fig = row["figures"]
+        assert fig["status"] in ("optimal", "feasible")
+        plan = json.loads((out / row["output_path"] / "plan.json").read_text(encoding="utf-8"))
+        assert {ph["name"]: ph["new_stations"] for ph in plan["phases"]} == \
+            {k: v["new_stations"] for k, v in fig["phases"].items()}
+    assert rows["fewer"]["figures"]["phases"]["2018"]["new_stations"] <= 3

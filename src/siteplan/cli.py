@@ -157,10 +157,170 @@ def coverage(scenario_path, out, raster, raster_operator, operators, model, diff
 # --- set cover commands (scp) ---------------------------------------------------------
 
 
+@main.command("scp")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--method", "method", default="auto", show_default=True,
+              type=click.Choice(["auto", "exact", "lagrangian"]), help="Solution method.")
+@click.option("--solver", "solver", default="highs", show_default=True, type=click.Choice(["highs", "cbc"]),
+              help="MILP backend for the exact phase.")
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Wall-clock limit for the whole solve [s].")
+@click.option("--gap", "gap", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+              help="Relative gap at which the search may stop.")
+@click.option("--seed", "seed", type=int, default=0, show_default=True, help="Seed of the randomised parts.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handle_errors
+def scp_command(file, method, solver, time_limit, gap, seed, as_json):
+    """Solve an OR-Library set-covering FILE (scp* row-wise or rail* column-wise)."""
+    from siteplan.io import read_orlib_scp
+    from siteplan.optimize import solve_set_cover
+
+    problem = read_orlib_scp(file)
+    result = solve_set_cover(problem, method=method, solver=solver, time_limit=time_limit, gap=gap, seed=seed)
+    out = result.to_json(one_based=True)
+    if as_json:
+        echo_json({k: out[k] for k in ("cost", "columns", "lower_bound", "gap", "status", "seconds", "solver")})
+        return
+    lb = "n/a" if out["lower_bound"] is None else f"{out['lower_bound']:g}"
+    gap_txt = "n/a" if out["gap"] is None else f"{100 * out['gap']:.2f} %"
+    click.echo(f"{problem.name}: {problem.n_rows} rows, {problem.n_cols} columns")
+    click.echo(f"status {out['status']}  cost {out['cost']:g}  lower bound {lb}  gap {gap_txt}  "
+               f"{out['seconds']:.2f} s  ({out['solver']}, method {out['method']})")
+    click.echo("columns: " + " ".join(str(c) for c in out["columns"]))
+
+
 # --- fiber commands (steiner, fiber) --------------------------------------------------
 
 
+@main.command("steiner")
+@click.argument("stp_file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--method", "method", default="auto", show_default=True,
+              type=click.Choice(["auto", "heuristic", "exact"]),
+              help="auto: reductions + heuristics + dual-ascent bound, exact MILP when small; "
+                   "heuristic: no MILP; exact: always finish with the MILP.")
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Wall-clock budget [s] (default: none).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handle_errors
+def steiner_cmd(stp_file: str, method: str, time_limit: float | None, as_json: bool) -> None:
+    """Solve the Steiner tree problem of a SteinLib .stp file."""
+    from siteplan.fiber import steiner_tree
+    from siteplan.io import read_steinlib
+
+    inst = read_steinlib(stp_file)
+    # node ids of the file are 1..n: index 0 is an isolated unused node
+    res = steiner_tree((inst.n_nodes + 1, inst.edges, inst.weights), inst.terminals,
+                       method=method, time_limit=time_limit)
+    edges = sorted((min(int(u), int(v)), max(int(u), int(v))) for u, v in res.edges)
+    if as_json:
+        echo_json({
+            "cost": res.cost,
+            "edges": [list(e) for e in edges],
+            "lower_bound": res.lower_bound,
+            "gap": res.gap,
+            "status": res.status,
+            "seconds": round(res.seconds, 6),
+        })
+        return
+    click.echo(f"instance     {inst.name} ({inst.n_nodes} nodes, {inst.n_edges} edges, "
+               f"{len(inst.terminals)} terminals)")
+    click.echo(f"cost         {res.cost:g}")
+    click.echo(f"lower bound  {res.lower_bound:g}")
+    click.echo(f"gap          {100 * res.gap:.3f} %")
+    click.echo(f"status       {res.status} ({res.method})")
+    click.echo(f"seconds      {res.seconds:.3f}")
+    click.echo(f"edges        {len(edges)}")
+    for u, v in edges:
+        click.echo(f"E {u} {v}")
+
+
 # --- siting, plan, check, batch --------------------------------------------------------
+
+
+def _solve_options(func):
+    for deco in reversed([
+        click.option("--solver", default="highs", show_default=True, help="MILP backend: highs | cbc"),
+        click.option("--time-limit", "time_limit", type=float, default=None, help="siting solve limit [s]"),
+        click.option("--gap", type=float, default=0.01, show_default=True, help="relative optimality gap [-]"),
+        click.option("--seed", type=int, default=0, show_default=True, help="solver seed"),
+        click.option("--force", is_flag=True, help="replace an --out folder that is not a siteplan output"),
+    ]):
+        func = deco(func)
+    return func
+
+
+@main.command("plan")
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option("--out", "out", required=True, type=click.Path(path_type=str), help="output folder")
+@_solve_options
+@click.option("--no-fiber", is_flag=True, help="skip fiber routing")
+@click.option("--no-raster", is_flag=True, help="skip the best-server RSRP raster (coverage.tif)")
+@handle_errors
+def plan_cmd(scenario, out, solver, time_limit, gap, seed, force, no_fiber, no_raster):
+    """Coverage, siting, fiber, checks and every output for SCENARIO, written to --out.
+
+    Exit code 0 with a feasible plan, 3 when a target cannot be met (the diagnosis is in
+    plan.json and on screen), 2 on bad input.
+    """
+    from siteplan.pipeline import _check_out_dir, plan, plan_summary, write_plan
+
+    from pathlib import Path
+
+    _check_out_dir(Path(out), force)          # refuse before hours of work, not after
+    p = plan(scenario, solver=solver, time_limit=time_limit, gap=gap, seed=seed, fiber=not no_fiber)
+    write_plan(p, out, force=force, raster=not no_raster)
+    click.echo(plan_summary(p))
+    click.echo(f"outputs: {out}")
+    if p.status not in ("optimal", "feasible"):
+        sys.exit(EXIT_INFEASIBLE)
+
+
+@main.command("site")
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option("--out", "out", required=True, type=click.Path(path_type=str), help="output folder")
+@_solve_options
+@handle_errors
+def site_cmd(scenario, out, solver, time_limit, gap, seed, force):
+    """Siting only: stations.csv, sites.csv, villages.csv and summary.json in --out."""
+    from pathlib import Path
+
+    from siteplan.io.atomic import atomic_directory
+    from siteplan.pipeline import OUTPUT_MARKER, _check_out_dir, plan, plan_summary
+    from siteplan.report.tables import write_tables
+
+    _check_out_dir(Path(out), force)
+    p = plan(scenario, solver=solver, time_limit=time_limit, gap=gap, seed=seed, fiber=False)
+    d = p.to_dict()
+    with atomic_directory(out) as stage:
+        (stage / OUTPUT_MARKER).write_text("siteplan siting output\n")
+        write_tables(d, p.scenario, stage)
+        (stage / "fiber.csv").unlink(missing_ok=True)
+        summary = {k: d[k] for k in ("format", "version", "scenario", "options", "status", "operators", "phases",
+                                     "siting", "findings")}
+        (stage / "summary.json").write_text(json.dumps(summary, sort_keys=True, indent=1, ensure_ascii=False) + "\n")
+    click.echo(plan_summary(p))
+    if p.status not in ("optimal", "feasible"):
+        sys.exit(EXIT_INFEASIBLE)
+
+
+@main.command("check")
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.argument("plan_dir", type=click.Path(path_type=str))
+@handle_errors
+def check_cmd(scenario, plan_dir):
+    """Verify PLAN_DIR/plan.json against SCENARIO independently; exit 0 only when every rule holds."""
+    from siteplan.check import check_plan, load_plan_json
+    from siteplan.io.scenario import read_scenario
+
+    sc = read_scenario(scenario)
+    errors = check_plan(sc, load_plan_json(plan_dir))
+    if errors:
+        for e in errors:
+            click.echo(f"FAIL {e}")
+        click.echo(f"{len(errors)} rule(s) broken")
+        sys.exit(1)
+    click.echo("ok: every quota, tenancy limit, phase order, coverage target, fiber connection and bandwidth "
+               "guarantee holds")
 
 
 @main.command()

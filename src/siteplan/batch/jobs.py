@@ -27,7 +27,7 @@ from siteplan.io.atomic import atomic_write_text
 from siteplan.io.summary import scenario_summary
 from siteplan.model.scenario import Scenario
 
-__all__ = ["JOBS", "Job", "DEFAULT_JOB", "PLUGINS_ENV", "get_job", "job_names", "validate_job"]
+__all__ = ["JOBS", "Job", "DEFAULT_JOB", "PLUGINS_ENV", "get_job", "job_names", "validate_job", "plan_job"]
 
 Job = Callable[[Scenario, dict, Path], dict]
 
@@ -86,15 +86,39 @@ def validate_job(scenario: Scenario, options: dict, out_dir: Path) -> dict:
     return figures
 
 
+def plan_job(scenario: Scenario, options: dict, out_dir: Path) -> dict:
+    """Run the whole planning pipeline (:func:`siteplan.pipeline.plan`) on the variation and
+    write every plan output into ``out_dir``. Figures: status, siting objective [CNY], bound
+    [CNY] and gap [-], fiber cost [CNY] and gap, and per phase new sites, new stations,
+    villages and poor villages covered, fiber [km] and cost [CNY]."""
+    from siteplan.pipeline import plan, write_plan
+
+    p = plan(scenario, solver=options.get("solver", "highs"), time_limit=options.get("time_limit_s"),
+             gap=options.get("gap", 0.01), seed=options.get("seed", 0), fiber=options.get("fiber", True),
+             progress=False)
+    write_plan(p, out_dir, force=True, raster=options.get("raster", False))
+    d = p.to_dict()
+    fb = d["fiber"] or {}
+    return {
+        "status": d["status"],
+        "objective_cny": d["siting"]["objective"], "bound_cny": d["siting"]["bound"], "gap": d["siting"]["gap"],
+        "fiber_cost_cny": fb.get("cost_cny"), "fiber_gap": fb.get("gap"),
+        "phases": {ph["name"]: {"new_sites": ph["new_sites"], "new_stations": ph["new_stations"],
+                                "villages_covered": ph["villages_covered"],
+                                "poor_villages_covered": ph["poor_villages_covered"],
+                                "fiber_km": ph["fiber_km"], "cost_cny": ph["cost_cny"]["total"]}
+                   for ph in d["phases"]},
+    }
+
+
 #: The registry. ``siteplan batch --job NAME`` and a manifest's ``job = "NAME"`` pick a key.
-#: When the planning pipeline lands, register it here with one line:
-#:     "plan": plan_job,     # plan_job(scenario, options, out_dir) -> key figures
 JOBS: dict[str, Job] = {
     "validate": validate_job,
+    "plan": plan_job,
 }
 
 #: The job a batch runs when neither the manifest nor the command line names one.
-DEFAULT_JOB = "validate"
+DEFAULT_JOB = "plan"
 
 _loaded_plugins: set[str] = set()
 

@@ -152,3 +152,28 @@ def build_coverage(scenario, operators=None, model=None, terrain=True, threshold
         row_village=np.asarray(dem_pts.village, dtype=np.int32),
         village_ids=np.asarray(scenario.villages.id, dtype=object),
         col_ids=np.asarray(sites.id, dtype=object), params=params, info=info)
+
+
+def coverage_subset(scenario, operator, site_index, point_index, *, threshold_dbm=None, terrain=True):
+    """RSRP [dBm] CSR matrix (chosen points x chosen sites) for one operator of ``scenario``,
+    with exactly the antenna heights, losses and link parameters of :func:`build_coverage`.
+
+    Used to recheck a plan's stations (``siteplan check``) and to find the best signal a
+    point can get below the threshold (``threshold_dbm`` override) for diagnoses.
+    """
+    op = operator if not isinstance(operator, str) else next(o for o in scenario.operators if o.name == operator)
+    site_index = np.asarray(site_index, dtype=np.int64)
+    point_index = np.asarray(point_index, dtype=np.int64)
+    tgrid = None
+    if terrain and scenario.terrain is not None:
+        t = scenario.terrain
+        tgrid = TerrainGrid(np.asarray(t.elevation_m), float(t.x_min), float(t.y_max), float(t.cell_m))
+    sites = scenario.sites
+    pts = scenario.demand
+    lp = operator_link_params(scenario, op, None, terrain, threshold_dbm, None)
+    heights = np.minimum(float(op.antenna_height_m), np.asarray(sites.height_m, dtype=float)[site_index])
+    ploss = demand_point_loss(scenario)[point_index]
+    mat, _ = coverage_csr(np.asarray(sites.x_m)[site_index], np.asarray(sites.y_m)[site_index], heights,
+                          np.asarray(pts.x_m)[point_index], np.asarray(pts.y_m)[point_index], lp, tgrid, ploss,
+                          progress=False)
+    return mat

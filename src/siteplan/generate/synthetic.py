@@ -166,7 +166,7 @@ def tiny_spec() -> Spec:
     return Spec(
         name="tiny", description="Synthetic tiny peninsula for brute-force tests (12 villages, 20 sites).",
         local_crs=_LOCAL, cell_m=60.0, margin_m=1000.0, n_existing=6, n_candidates=14, poor_share=0.25,
-        phases=_phases((6, 3), (4, 2), ((0, 2), (0, 1))), extra_road_nodes=0.35,
+        phases=_phases((6, 3), (4, 2), ((0, 6), (0, 3))), extra_road_nodes=0.35,
         detail_lowcut_m=3000.0, synthetic=_SYNTHETIC_LABELS,
     )
 

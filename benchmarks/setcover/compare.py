@@ -1,0 +1,22 @@
+"""Print a markdown table of siteplan vs HiGHS vs CBC (same instances and limits as the benchmark).
+
+    SITEPLAN_BENCH_PROFILE=4,5,6 python benchmarks/setcover/compare.py [contender ...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from common import CONTENDERS, instances, run_contender
+
+if __name__ == "__main__":
+    who_list = sys.argv[1:] or CONTENDERS
+    print("| instance | best known | contender | limit [s] | cost | bound | status | seconds | excess % |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in instances():
+        for who in who_list:
+            r = run_contender(name, who)
+            print(f"| {name} | {r['best_known']:g} | {who} | {r['limit']:g} | {r['cost']:g} | {r['bound']:.2f} | "
+                  f"{r['status']} | {r['seconds']:.2f} | {r['excess_pct']:.2f} |", flush=True)
+            print("JSON " + json.dumps(r), file=sys.stderr, flush=True)

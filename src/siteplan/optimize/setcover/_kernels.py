@@ -1,0 +1,417 @@
+"""Private numba kernels of the set-cover engine (plain contiguous arrays, no defaults).
+
+Conventions: the 0/1 matrix is given both column-wise (``col_ptr``, ``col_rows``) and
+row-wise (``row_ptr``, ``row_cols``); ``row_alive`` / ``col_alive`` (uint8) mask the
+rows and columns still in play; ``need`` (int64) is the residual demand of each row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from siteplan.config import NJIT_OPTIONS
+
+__all__: list[str] = []
+
+
+@njit(**NJIT_OPTIONS)
+def _row_dominance_kernel(row_ptr, row_cols, col_ptr, col_rows, need, row_alive, col_alive):
+    """Kill rows i with a live row k such that cols(k) <= cols(i) and need[k] >= need[i].
+
+    Covering k then covers i. Returns the number of rows killed (``row_alive`` updated).
+    """
+    m = row_ptr.size - 1
+    n = col_ptr.size - 1
+    rlen = np.zeros(m, np.int64)
+    for i in range(m):
+        if row_alive[i]:
+            c = 0
+            for p in range(row_ptr[i], row_ptr[i + 1]):
+                if col_alive[row_cols[p]]:
+                    c += 1
+            rlen[i] = c
+    clen = np.zeros(n, np.int64)
+    for j in range(n):
+        if col_alive[j]:
+            c = 0
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                if row_alive[col_rows[p]]:
+                    c += 1
+            clen[j] = c
+    order = np.argsort(rlen)
+    mark = np.zeros(n, np.int64)  # mark[j] == stamp when j in cols(i)
+    stamp = 0
+    killed = 0
+    for t in range(m):
+        k = order[t]
+        if not row_alive[k] or rlen[k] == 0:
+            continue
+        # the live column of k with the fewest live rows
+        j0 = -1
+        best = 1 << 62
+        for p in range(row_ptr[k], row_ptr[k + 1]):
+            j = row_cols[p]
+            if col_alive[j] and clen[j] < best:
+                best = clen[j]
+                j0 = j
+        for q in range(col_ptr[j0], col_ptr[j0 + 1]):
+            i = col_rows[q]
+            if i == k or not row_alive[i] or rlen[i] < rlen[k] or need[k] < need[i]:
+                continue
+            stamp += 1
+            for p in range(row_ptr[i], row_ptr[i + 1]):
+                mark[row_cols[p]] = stamp
+            ok = True
+            for p in range(row_ptr[k], row_ptr[k + 1]):
+                j = row_cols[p]
+                if col_alive[j] and mark[j] != stamp:
+                    ok = False
+                    break
+            if ok:
+                row_alive[i] = 0
+                killed += 1
+                for p in range(row_ptr[i], row_ptr[i + 1]):
+                    j = row_cols[p]
+                    if col_alive[j]:
+                        clen[j] -= 1
+    return killed
+
+
+@njit(**NJIT_OPTIONS)
+def _row_min2(i, row_ptr, row_cols, costs, col_alive, out_min1, out_arg1, out_min2):
+    m1 = np.inf
+    a1 = -1
+    m2 = np.inf
+    for p in range(row_ptr[i], row_ptr[i + 1]):
+        j = row_cols[p]
+        if col_alive[j]:
+            c = costs[j]
+            if c < m1:
+                m2 = m1
+                m1 = c
+                a1 = j
+            elif c < m2:
+                m2 = c
+    out_min1[i] = m1
+    out_arg1[i] = a1
+    out_min2[i] = m2
+
+
+@njit(**NJIT_OPTIONS)
+def _col_dominance_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need, row_alive, col_alive,
+                          subset_test):
+    """Kill live columns j (all of whose live rows have need 1) that are dominated:
+
+    * by a sum of row minima: c_j >= sum over live rows i of j of min_{k != j live} c_k;
+    * (``subset_test``) by one live column k with rows(j) <= rows(k) and c_k <= c_j.
+
+    Columns are examined one at a time against the current live set, so a column is
+    only ever replaced by columns that stay live. Returns the number killed.
+    """
+    m = row_ptr.size - 1
+    n = col_ptr.size - 1
+    min1 = np.empty(m)
+    arg1 = np.empty(m, np.int64)
+    min2 = np.empty(m)
+    valid = np.zeros(m, np.uint8)
+    order = np.argsort(-costs, kind="mergesort")
+    killed = 0
+    for t in range(n):
+        j = order[t]
+        if not col_alive[j]:
+            continue
+        nlive = 0
+        allone = True
+        for p in range(col_ptr[j], col_ptr[j + 1]):
+            i = col_rows[p]
+            if row_alive[i]:
+                nlive += 1
+                if need[i] != 1:
+                    allone = False
+                    break
+        if not allone:
+            continue
+        if nlive == 0:
+            col_alive[j] = 0
+            killed += 1
+            continue
+        s = 0.0
+        for p in range(col_ptr[j], col_ptr[j + 1]):
+            i = col_rows[p]
+            if not row_alive[i]:
+                continue
+            if not valid[i]:
+                _row_min2(i, row_ptr, row_cols, costs, col_alive, min1, arg1, min2)
+                valid[i] = 1
+            s += min2[i] if arg1[i] == j else min1[i]
+            if s > costs[j]:
+                break
+        dominated = s <= costs[j]
+        if not dominated and subset_test:
+            # rarest live row of j
+            i0 = -1
+            best = 1 << 62
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                i = col_rows[p]
+                if row_alive[i] and row_ptr[i + 1] - row_ptr[i] < best:
+                    best = row_ptr[i + 1] - row_ptr[i]
+                    i0 = i
+            for q in range(row_ptr[i0], row_ptr[i0 + 1]):
+                k = row_cols[q]
+                if k == j or not col_alive[k] or costs[k] > costs[j]:
+                    continue
+                # rows(j) live subset of rows(k)? sorted merge with early exit
+                pk = col_ptr[k]
+                ek = col_ptr[k + 1]
+                ok = True
+                for p in range(col_ptr[j], col_ptr[j + 1]):
+                    i = col_rows[p]
+                    if not row_alive[i]:
+                        continue
+                    while pk < ek and col_rows[pk] < i:
+                        pk += 1
+                    if pk == ek or col_rows[pk] != i:
+                        ok = False
+                        break
+                if ok:
+                    dominated = True
+                    break
+        if dominated:
+            col_alive[j] = 0
+            killed += 1
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                valid[col_rows[p]] = 0
+    return killed
+
+
+@njit(**NJIT_OPTIONS)
+def _lagrangian_value_kernel(col_ptr, col_rows, costs, need, row_alive, col_alive, u, rc, x):
+    """L(u) = sum_i need_i u_i + sum_j min(0, rc_j); fills reduced costs ``rc`` and the
+    Lagrangian solution ``x`` (rc_j < 0). Dead rows/columns are ignored."""
+    n = col_ptr.size - 1
+    m = need.size
+    val = 0.0
+    for i in range(m):
+        if row_alive[i]:
+            val += need[i] * u[i]
+    for j in range(n):
+        if not col_alive[j]:
+            rc[j] = np.inf
+            x[j] = 0
+            continue
+        r = costs[j]
+        for p in range(col_ptr[j], col_ptr[j + 1]):
+            i = col_rows[p]
+            if row_alive[i]:
+                r -= u[i]
+        rc[j] = r
+        if r < 0.0:
+            x[j] = 1
+            val += r
+        else:
+            x[j] = 0
+    return val
+
+
+@njit(**NJIT_OPTIONS)
+def _subgradient_kernel(col_ptr, col_rows, costs, need, row_alive, col_alive, u, target, lam,
+                        n_iter, best_u, best_lb_in, min_lam, patience, deflect):
+    """Subgradient optimisation of the Lagrangian dual of  min c.x, A x >= need, x in {0,1}.
+
+    ``u`` is updated in place (u >= 0); step = lam (target - L(u)) / ||s||^2 with s the
+    (projected) subgradient; lam is halved after ``patience`` iterations without a better bound
+    (Beasley 1990; ``target`` is his 1.05 x upper bound when the caller passes it). Keeps
+    the best bound in ``best_u``. The direction is deflected, d = s + deflect * d_prev
+    (Camerini, Fratta & Maffioli 1975), which damps the zig-zag. Returns
+    (best_lb, lam, iterations done).
+    """
+    n = col_ptr.size - 1
+    m = need.size
+    rc = np.empty(n)
+    x = np.empty(n, np.uint8)
+    s = np.empty(m)
+    d = np.zeros(m)
+    best = best_lb_in
+    run_best = -np.inf
+    since = 0
+    it = 0
+    for it in range(n_iter):
+        lb = _lagrangian_value_kernel(col_ptr, col_rows, costs, need, row_alive, col_alive, u, rc, x)
+        if lb > best:
+            best = lb
+            for i in range(m):
+                best_u[i] = u[i]
+        if lb > run_best + 1e-9 * max(1.0, abs(run_best)):
+            run_best = lb
+            since = 0
+        else:
+            since += 1
+            if since >= patience:
+                lam *= 0.5
+                since = 0
+        for i in range(m):
+            s[i] = need[i] if row_alive[i] else 0.0
+        for j in range(n):
+            if x[j]:
+                for p in range(col_ptr[j], col_ptr[j + 1]):
+                    s[col_rows[p]] -= 1.0
+        norm = 0.0
+        snorm = 0.0
+        for i in range(m):
+            if not row_alive[i] or (u[i] <= 0.0 and s[i] < 0.0):
+                s[i] = 0.0
+            snorm += s[i] * s[i]
+            d[i] = s[i] + deflect * d[i]
+            if not row_alive[i] or (u[i] <= 0.0 and d[i] < 0.0):
+                d[i] = 0.0
+            norm += d[i] * d[i]
+        if snorm == 0.0:
+            # the Lagrangian solution is feasible and complementary: L(u) is the optimum
+            break
+        if target - lb <= 1e-9 * max(1.0, abs(target)) or lam < min_lam:
+            break
+        step = lam * (target - lb) / norm
+        for i in range(m):
+            if row_alive[i]:
+                v = u[i] + step * d[i]
+                u[i] = v if v > 0.0 else 0.0
+    return best, lam, it + 1
+
+
+@njit(**NJIT_OPTIONS)
+def _greedy_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need_in, row_alive, col_alive, u,
+                   noise, x):
+    """Lagrangian greedy (Caprara, Fischetti & Toth 1999, score sigma_j):
+
+    gamma_j = c_j - sum_{uncovered i in j} u_i, mu_j = #uncovered rows of j;
+    score = gamma_j / mu_j if gamma_j > 0 else gamma_j * mu_j; pick the least score
+    (times ``noise[j]``) until every live row's residual need is met. ``x`` (uint8) holds
+    columns already chosen on entry and the result on exit. Returns False when some row
+    cannot be covered.
+    """
+    n = col_ptr.size - 1
+    m = row_ptr.size - 1
+    need = np.zeros(m, np.int64)
+    for i in range(m):
+        if row_alive[i]:
+            need[i] = need_in[i]
+    for j in range(n):
+        if x[j]:
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                need[col_rows[p]] -= 1
+    mu = np.zeros(n, np.int64)
+    gamma = np.empty(n)
+    remaining = 0
+    for i in range(m):
+        if need[i] > 0:
+            remaining += 1
+    for j in range(n):
+        g = costs[j]
+        c = 0
+        if col_alive[j] and not x[j]:
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                i = col_rows[p]
+                if need[i] > 0:
+                    c += 1
+                    g -= u[i]
+        mu[j] = c
+        gamma[j] = g
+    while remaining > 0:
+        jb = -1
+        sb = np.inf
+        for j in range(n):
+            if mu[j] > 0 and col_alive[j] and not x[j]:
+                g = gamma[j]
+                sc = g / mu[j] if g > 0.0 else g * mu[j]
+                sc = sc * noise[j] if sc > 0.0 else sc / noise[j]
+                if sc < sb:
+                    sb = sc
+                    jb = j
+        if jb < 0:
+            return False
+        x[jb] = 1
+        for p in range(col_ptr[jb], col_ptr[jb + 1]):
+            i = col_rows[p]
+            if need[i] > 0:
+                need[i] -= 1
+                if need[i] == 0:
+                    remaining -= 1
+                    for q in range(row_ptr[i], row_ptr[i + 1]):
+                        k = row_cols[q]
+                        mu[k] -= 1
+                        gamma[k] += u[i]
+    return True
+
+
+@njit(**NJIT_OPTIONS)
+def _improve_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need_in, row_alive, col_alive, x,
+                    locked, order, max_pass):
+    """Redundant-column removal and 1-for-1 swaps on a feasible ``x`` (in place).
+
+    Chosen columns are visited in ``order`` (most expensive first): a column whose live
+    rows all stay covered without it is dropped; otherwise, if one cheaper live column
+    covers every row that would lose its cover, the two are swapped. ``locked`` columns
+    never leave. Returns the number of changes.
+    """
+    n = col_ptr.size - 1
+    m = row_ptr.size - 1
+    cnt = np.zeros(m, np.int64)
+    for j in range(n):
+        if x[j]:
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                cnt[col_rows[p]] += 1
+    crit = np.empty(m, np.int64)
+    changes = 0
+    for _ in range(max_pass):
+        changed = False
+        for t in range(order.size):
+            j = order[t]
+            if not x[j] or locked[j]:
+                continue
+            nc = 0
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                i = col_rows[p]
+                if row_alive[i] and cnt[i] <= need_in[i]:
+                    crit[nc] = i
+                    nc += 1
+            if nc == 0:
+                x[j] = 0
+                for p in range(col_ptr[j], col_ptr[j + 1]):
+                    cnt[col_rows[p]] -= 1
+                changes += 1
+                changed = True
+                continue
+            # a cheaper unchosen column covering every critical row
+            i0 = crit[0]
+            kb = -1
+            cb = costs[j]
+            for q in range(row_ptr[i0], row_ptr[i0 + 1]):
+                k = row_cols[q]
+                if x[k] or not col_alive[k] or costs[k] >= cb:
+                    continue
+                pk = col_ptr[k]
+                ek = col_ptr[k + 1]
+                ok = True
+                for r in range(nc):
+                    i = crit[r]
+                    while pk < ek and col_rows[pk] < i:
+                        pk += 1
+                    if pk == ek or col_rows[pk] != i:
+                        ok = False
+                        break
+                if ok:
+                    kb = k
+                    cb = costs[k]
+            if kb >= 0:
+                x[j] = 0
+                for p in range(col_ptr[j], col_ptr[j + 1]):
+                    cnt[col_rows[p]] -= 1
+                x[kb] = 1
+                for p in range(col_ptr[kb], col_ptr[kb + 1]):
+                    cnt[col_rows[p]] += 1
+                changes += 1
+                changed = True
+        if not changed:
+            break
+    return changes

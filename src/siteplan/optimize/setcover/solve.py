@@ -1,0 +1,479 @@
+"""``solve_set_cover``: reductions, Lagrangian heuristic and bounds, exact MILP, dispatched by method.
+
+Methods (dispatch table :data:`METHODS`):
+
+==============  ===========================================================================
+"auto"          reductions, then the Lagrangian heuristic; if the gap is not closed, a MILP
+                on the core (least reduced costs) to improve the cover, then, if the model
+                left after reduced-cost fixing is small enough, the exact MILP with the
+                best cover as warm start; otherwise the best cover with the best
+                Lagrangian bound.
+"exact"         reductions, a greedy cover as warm start, the exact MILP on the reduced
+                model (no Lagrangian phase).
+"lagrangian"    reductions and the Lagrangian heuristic only; bound = best L(u).
+==============  ===========================================================================
+
+For a :class:`~siteplan.optimize.setcover.problem.MaxCoverProblem`, "auto" and "exact"
+solve the MILP with a greedy warm start; "greedy" returns the greedy selection with the
+LP-relaxation bound; "lagrangian" is not available.
+
+The reported bound is always valid: the best of the Lagrangian bound and the MILP's
+proven bound, plus the cost of the columns forced by the reductions.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from siteplan.exceptions import ModelError
+from siteplan.optimize.backends import SOLVERS, solve_milp
+from siteplan.optimize.milp import MilpBuilder, SolveStatus, relative_gap
+from siteplan.optimize.setcover.lagrangian import (
+    greedy_cover,
+    improve_cover,
+    initial_multipliers,
+    lagrangian_bound,
+    lagrangian_search,
+)
+from siteplan.optimize.setcover.problem import MaxCoverProblem, SetCoverProblem
+from siteplan.optimize.setcover.reduce import Reduction, reduce_problem
+
+__all__ = ["SetCoverResult", "solve_set_cover", "METHODS", "MAXCOVER_METHODS", "EXACT_MAX_NNZ"]
+
+#: "auto" hands the (reduced-cost fixed) model to the MILP solver only below this many
+#: non-zeros; larger models keep the heuristic's answer and bound.
+EXACT_MAX_NNZ = 400_000
+#: share of the remaining time "auto" gives the Lagrangian heuristic, then the core MILP
+AUTO_LAGRANGIAN_SHARE = 0.3
+AUTO_CORE_SHARE = 0.4
+#: the core MILP runs only when the model left after reduced-cost fixing exceeds this
+CORE_SKIP_NNZ = 30_000
+#: refinement rounds of the Lagrangian heuristic when an exact phase follows
+AUTO_ROUNDS = 10
+#: core size: least-reduced-cost columns kept per row
+CORE_PER_ROW = 20
+#: core MILP limit when no overall time limit is given [s]
+CORE_TIME_CAP_S = 20.0
+
+
+@dataclass(frozen=True)
+class SetCoverResult:
+    """Answer of :func:`solve_set_cover`.
+
+    Attributes
+    ----------
+    columns : chosen columns, 0-based indices of the original problem, sorted.
+    cost : total cost c.x of ``columns``.
+    objective : the objective optimised (= cost for set cover; covered weight for
+        maximal covering).
+    bound : proven bound on the optimum (lower bound when minimising, upper bound when
+        maximising).
+    gap : relative gap |objective - bound| / |objective| (0 = proven optimal).
+    status : normalised :class:`SolveStatus`.
+    seconds : wall-clock time [s].
+    solver : "<backend> <version>" of the MILP solver used, or "lagrangian" when none ran.
+    method : the method that ran.
+    stats : reductions, iterations and phase timings.
+    """
+
+    columns: np.ndarray
+    cost: float
+    objective: float
+    bound: float
+    gap: float
+    status: SolveStatus
+    seconds: float
+    solver: str
+    method: str
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def lower_bound(self) -> float:
+        """The proven lower bound (set cover); for maximal covering, the upper bound."""
+        return self.bound
+
+    def to_json(self, one_based: bool = True) -> dict:
+        """The result as JSON-ready values (columns 1-based by default)."""
+        return {
+            "cost": self.cost,
+            "objective": self.objective,
+            "columns": [int(c) + (1 if one_based else 0) for c in self.columns],
+            "lower_bound": self.bound if math.isfinite(self.bound) else None,
+            "gap": self.gap if math.isfinite(self.gap) else None,
+            "status": self.status.value,
+            "seconds": round(self.seconds, 4),
+            "solver": self.solver,
+            "method": self.method,
+        }
+
+
+def _solver_label(res) -> str:
+    return f"{res.solver} {res.solver_version}".strip()
+
+
+def _finish(problem: SetCoverProblem, red: Reduction, x_red, lb_red: float, t0: float, solver: str,
+            method: str, stats: dict, proven: bool, gap_tol: float) -> SetCoverResult:
+    seconds = time.perf_counter() - t0
+    if red.infeasible is not None or x_red is None:
+        return SetCoverResult(np.zeros(0, np.int64), math.nan, math.nan, math.nan if red.infeasible else
+                              red.forced_cost + lb_red, math.inf,
+                              SolveStatus.INFEASIBLE if red.infeasible else SolveStatus.TIME_LIMIT_NO_SOLUTION,
+                              seconds, solver, method, {**stats, "reason": red.infeasible})
+    cols = red.expand(x_red)
+    cost = problem.cost_of(cols)
+    if not problem.is_feasible(cols):  # pragma: no cover - a bug guard, never expected
+        raise ModelError("internal error: the set-cover answer is not feasible")
+    bound = red.forced_cost + lb_red
+    if red.integral_costs and np.all(problem.costs == np.round(problem.costs)):
+        bound = math.ceil(bound - 1e-6)
+    bound = cost if proven else min(bound, cost)
+    gap = relative_gap(cost, bound)
+    if proven or gap <= 1e-9:
+        status = SolveStatus.OPTIMAL
+    else:
+        status = SolveStatus.OPTIMAL if gap <= gap_tol else SolveStatus.FEASIBLE
+    return SetCoverResult(cols, cost, cost, float(bound), gap, status, seconds, solver, method, stats)
+
+
+def _cover_spec(red: Reduction, keep: np.ndarray, fix_one: np.ndarray):
+    """MILP of the reduced problem restricted to columns ``keep`` (bool), ``fix_one`` forced to 1."""
+    idx = np.flatnonzero(keep)
+    new = np.full(red.n_cols, -1, np.int64)
+    new[idx] = np.arange(idx.size)
+    b = MilpBuilder("min")
+    lower = fix_one[idx].astype(np.float64)
+    b.add_columns("x", idx.size, cost=red.costs[idx], lower=lower, upper=1.0, integer=True)
+    ent = new[red.row_cols]
+    ok = ent >= 0
+    rows = np.repeat(np.arange(red.n_rows), np.diff(red.row_ptr))[ok]
+    ptr = np.zeros(red.n_rows + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=red.n_rows), out=ptr[1:])
+    b.add_rows("cover", ptr, ent[ok], np.ones(ok.sum()), lower=red.need.astype(np.float64))
+    return b.build(), idx
+
+
+def _run_exact(red: Reduction, x_start, lb: float, u, time_left, gap, solver, seed, threads, stats,
+               fixing: bool):
+    """Exact MILP (after reduced-cost fixing when a bound and incumbent exist).
+
+    Returns (x_red, bound_red, proven, solver_label)."""
+    keep = np.ones(red.n_cols, bool)
+    fix_one = np.zeros(red.n_cols, bool)
+    ub = float(red.costs[x_start.astype(bool)].sum()) if x_start is not None else math.inf
+    if fixing and x_start is not None and u is not None and math.isfinite(lb):
+        lval, rc = lagrangian_bound(red, u)
+        slack = (1.0 - 1e-6) if red.integral_costs else 1e-7 * max(1.0, abs(ub))
+        # a column whose use (or absence) alone pushes L(u) past ub - slack cannot be in a better cover
+        inc = x_start.astype(bool)
+        keep = ~((lval + rc > ub - slack + 1e-9) & ~inc)
+        fix_one = (lval - rc > ub - slack + 1e-9) & inc
+        stats["rc_fixed_out"] = int((~keep).sum())
+        stats["rc_fixed_in"] = int(fix_one.sum())
+    spec, idx = _cover_spec(red, keep, fix_one)
+    stats["milp_cols"] = int(spec.n_cols)
+    stats["milp_nnz"] = int(spec.nnz)
+    warm = None if x_start is None else x_start[idx].astype(np.float64)
+    res = solve_milp(spec, solver, time_limit=time_left, gap=gap, threads=threads, warm_start=warm, seed=seed,
+                     emphasis="bound" if fixing else "balanced")
+    stats["milp_status"] = res.status.value
+    stats["milp_seconds"] = round(res.seconds, 4)
+    label = _solver_label(res)
+    x_best = x_start
+    if res.status.has_solution:
+        x = np.zeros(red.n_cols, np.uint8)
+        x[idx[res.x > 0.5]] = 1
+        if x_start is None or float(red.costs[x.astype(bool)].sum()) < ub - 1e-9:
+            x_best = x
+    bound = lb
+    if res.status.has_solution or res.status == SolveStatus.TIME_LIMIT_NO_SOLUTION:
+        if math.isfinite(res.bound):
+            bound = max(bound, res.bound)
+    proven = res.status == SolveStatus.OPTIMAL and gap <= 0
+    if res.status == SolveStatus.INFEASIBLE and x_start is not None:
+        # restricted model only holds covers no worse than the incumbent: incumbent optimal
+        # only if the incumbent itself was in it, which it always is; keep it, claim nothing
+        stats["milp_note"] = "restricted model reported infeasible"
+    return x_best, bound, proven, label
+
+
+def _method_exact(problem, red, t0, time_limit, gap, solver, seed, threads, stats):
+    if red.n_rows == 0:
+        return _finish(problem, red, np.zeros(red.n_cols, np.uint8), 0.0, t0, "reductions", "exact", stats, True, gap)
+    x0 = greedy_cover(red, initial_multipliers(red))
+    if x0 is not None:
+        x0 = improve_cover(red, x0)
+    left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.05)
+    x, bound, proven, label = _run_exact(red, x0, -math.inf, None, left, gap, solver, seed, threads, stats,
+                                         fixing=False)
+    return _finish(problem, red, x, bound, t0, label, "exact", stats, proven, gap)
+
+
+def _core_columns(red: Reduction, u: np.ndarray, x: np.ndarray, per_row: int) -> np.ndarray:
+    """Core (Caprara, Fischetti & Toth 1999): for every row the ``per_row`` columns of least
+    Lagrangian reduced cost, plus the columns of the incumbent ``x``."""
+    _, rc = lagrangian_bound(red, u)
+    core = x.astype(bool).copy()
+    lens = np.diff(red.row_ptr)
+    rows_of = np.repeat(np.arange(red.n_rows), lens)
+    # sort entries by (row, reduced cost); keep the first per_row of every row
+    order = np.lexsort((rc[red.row_cols], rows_of))
+    rank = np.arange(order.size) - np.repeat(red.row_ptr[:-1], lens)
+    core[red.row_cols[order[rank < per_row]]] = True
+    return core
+
+
+def _core_phase(red, x_best, u, time_left, solver, seed, threads, stats):
+    """Improve the incumbent by solving the MILP restricted to the core (a heuristic: its
+    bound is not a bound of the whole problem and is not reported)."""
+    core = _core_columns(red, u, x_best, CORE_PER_ROW)
+    stats["core_cols"] = int(core.sum())
+    if core.sum() >= 0.8 * red.n_cols:
+        return x_best
+    spec, idx = _cover_spec(red, core, np.zeros(red.n_cols, bool))
+    res = solve_milp(spec, solver, time_limit=time_left, threads=threads, warm_start=x_best[idx].astype(float),
+                     seed=seed)
+    stats["core_status"] = res.status.value
+    stats["core_seconds"] = round(res.seconds, 4)
+    if res.status.has_solution:
+        x = np.zeros(red.n_cols, np.uint8)
+        x[idx[res.x > 0.5]] = 1
+        x = improve_cover(red, x)
+        if red.costs[x.astype(bool)].sum() < red.costs[x_best.astype(bool)].sum() - 1e-9:
+            stats["core_cost"] = float(red.costs[x.astype(bool)].sum() + red.forced_cost)
+            return x
+    return x_best
+
+
+def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads, stats, *, exact_after=False):
+    method = "auto" if exact_after else "lagrangian"
+    if red.n_rows == 0:
+        return _finish(problem, red, np.zeros(red.n_cols, np.uint8), 0.0, t0, "reductions", method, stats, True, gap)
+
+    def left():
+        return None if time_limit is None else time_limit - (time.perf_counter() - t0)
+
+    budget = None
+    if time_limit is not None:
+        budget = max(left() * (AUTO_LAGRANGIAN_SHARE if exact_after else 1.0), 0.05)
+    out = lagrangian_search(red, time_limit=budget, seed=seed,
+                            max_rounds=AUTO_ROUNDS if exact_after else None)
+    stats.update(lagrangian_iterations=out.iterations, lagrangian_rounds=out.rounds,
+                 lagrangian_seconds=round(out.seconds, 4), lagrangian_lb=out.lower_bound + red.forced_cost,
+                 heuristic_cost=out.cost + red.forced_cost,
+                 heuristic_trajectory=[(t, c + red.forced_cost) for t, c in out.trajectory])
+    if out.proven or not exact_after or out.x is None:
+        return _finish(problem, red, out.x, out.lower_bound, t0, "lagrangian", method, stats, out.proven, gap)
+
+    def closed(x):
+        ub = float(red.costs[x.astype(bool)].sum())
+        lbc = math.ceil(out.lower_bound - 1e-6) if red.integral_costs else out.lower_bound
+        return relative_gap(ub, lbc) <= gap
+
+    x_best = out.x
+    label = "lagrangian"
+    if closed(x_best) or (left() is not None and left() < 0.05):
+        return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
+
+    def surviving_nnz(x):
+        # size of the model left after reduced-cost fixing against the cover x
+        ub = float(red.costs[x.astype(bool)].sum())
+        lval, rc = lagrangian_bound(red, out.u)
+        slack = (1.0 - 1e-6) if red.integral_costs else 0.0
+        survive = ~((lval + rc > ub - slack + 1e-9) & ~x.astype(bool))
+        return int(np.diff(red.col_ptr)[survive].sum())
+
+    nnz = surviving_nnz(x_best)
+    if nnz > CORE_SKIP_NNZ:
+        # core MILP: a better incumbent makes reduced-cost fixing stronger
+        core_time = CORE_TIME_CAP_S if time_limit is None else max(left() * AUTO_CORE_SHARE, 0.05)
+        x_core = _core_phase(red, x_best, out.u, core_time, solver, seed, threads, stats)
+        if x_core is not x_best:
+            label = "lagrangian+core"
+            x_best = x_core
+            nnz = surviving_nnz(x_best)
+        if closed(x_best) or (left() is not None and left() < 0.05):
+            return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
+    stats["rc_surviving_nnz"] = nnz
+    if nnz > EXACT_MAX_NNZ:
+        return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
+    x, bound, proven, milp_label = _run_exact(red, x_best, out.lower_bound, out.u, left(), gap, solver, seed,
+                                              threads, stats, fixing=True)
+    return _finish(problem, red, x, bound, t0, label + "+" + milp_label, method, stats, proven, gap)
+
+
+def _method_auto(problem, red, t0, time_limit, gap, solver, seed, threads, stats):
+    return _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads, stats, exact_after=True)
+
+
+#: method name -> private solver for SetCoverProblem
+METHODS = {"auto": _method_auto, "exact": _method_exact, "lagrangian": _method_lagrangian}
+
+
+# -- maximal covering -------------------------------------------------------------------------
+
+
+def _maxcover_spec(p: MaxCoverProblem):
+    b = MilpBuilder("max")
+    x = b.add_columns("x", p.n_cols, cost=0.0, lower=p.fixed_in.astype(float),
+                      upper=(~p.fixed_out).astype(float), integer=True)
+    y = b.add_columns("y", p.n_rows, cost=p.weights, lower=0.0, upper=1.0, integer=False)
+    # y_i - sum_{j covers i} x_j <= 0
+    rp, rc = __import__("siteplan.optimize.setcover.problem", fromlist=["x"]).transpose_pattern(
+        p.n_rows, p.col_ptr, p.col_rows)
+    lens = np.diff(rp)
+    ptr = np.zeros(p.n_rows + 1, np.int64)
+    np.cumsum(lens + 1, out=ptr[1:])
+    idx = np.empty(ptr[-1], np.int64)
+    val = np.empty(ptr[-1])
+    first = ptr[:-1]
+    idx[first] = y.start + np.arange(p.n_rows)
+    val[first] = 1.0
+    mask = np.ones(ptr[-1], bool)
+    mask[first] = False
+    idx[mask] = x.start + rc
+    val[mask] = -1.0
+    b.add_rows("link", ptr, idx, val, upper=0.0)
+    if p.budget is not None:
+        b.add_rows("budget", np.array([0, p.n_cols]), x.start + np.arange(p.n_cols), p.costs, upper=float(p.budget))
+    if p.max_columns is not None:
+        b.add_rows("count", np.array([0, p.n_cols]), x.start + np.arange(p.n_cols), np.ones(p.n_cols),
+                   upper=float(p.max_columns))
+    return b.build(), x, y
+
+
+def _maxcover_greedy(p: MaxCoverProblem) -> np.ndarray | None:
+    """Greedy by covered weight per unit cost within budget and count; None if fixings break them."""
+    x = p.fixed_in.copy()
+    spent = float(p.costs[x].sum())
+    count = int(x.sum())
+    if (p.budget is not None and spent > p.budget + 1e-9) or (p.max_columns is not None and count > p.max_columns):
+        return None
+    covered = p.covered(np.flatnonzero(x))
+    entry_col = np.repeat(np.arange(p.n_cols), np.diff(p.col_ptr))
+    while True:
+        if p.max_columns is not None and count >= p.max_columns:
+            break
+        gain = np.bincount(entry_col, weights=p.weights[p.col_rows] * (~covered[p.col_rows]), minlength=p.n_cols)
+        allowed = ~x & ~p.fixed_out & (gain > 0)
+        if p.budget is not None:
+            allowed &= p.costs <= p.budget - spent + 1e-9
+        if not allowed.any():
+            break
+        score = np.where(allowed, gain / np.maximum(p.costs, 1e-12), -np.inf)
+        j = int(np.argmax(score))
+        x[j] = True
+        spent += p.costs[j]
+        count += 1
+        covered[p.col_rows[p.col_ptr[j]:p.col_ptr[j + 1]]] = True
+    return x
+
+
+def _maxcover_result(p, x, bound, t0, label, method, stats, status_hint):
+    cols = np.flatnonzero(x).astype(np.int64)
+    val = p.value_of(cols)
+    bound = max(bound, val) if math.isfinite(bound) else bound
+    gap = relative_gap(val, bound)
+    status = SolveStatus.OPTIMAL if (status_hint == SolveStatus.OPTIMAL or gap <= 1e-9) else SolveStatus.FEASIBLE
+    return SetCoverResult(cols, float(p.costs[cols].sum()), val, float(bound), gap, status,
+                          time.perf_counter() - t0, label, method, stats)
+
+
+def _maxcover_exact(p, t0, time_limit, gap, solver, seed, threads, stats, method="exact"):
+    spec, xb, yb = _maxcover_spec(p)
+    xg = _maxcover_greedy(p)
+    warm = None
+    if xg is not None:
+        warm = np.zeros(spec.n_cols)
+        warm[xb.start:xb.stop] = xg
+        warm[yb.start:yb.stop] = p.covered(np.flatnonzero(xg))
+    left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.05)
+    res = solve_milp(spec, solver, time_limit=left, gap=gap, threads=threads, warm_start=warm, seed=seed)
+    stats.update(milp_status=res.status.value, milp_seconds=round(res.seconds, 4))
+    if res.status == SolveStatus.INFEASIBLE:
+        return SetCoverResult(np.zeros(0, np.int64), math.nan, math.nan, math.nan, math.inf, SolveStatus.INFEASIBLE,
+                              time.perf_counter() - t0, _solver_label(res), method,
+                              {**stats, "reason": "fixed-in columns break the budget or the column count"})
+    if res.status.has_solution:
+        x = res.x[xb.start:xb.stop] > 0.5
+        if xg is not None and p.value_of(np.flatnonzero(xg)) > p.value_of(np.flatnonzero(x)):
+            x = xg
+        hint = res.status if res.status == SolveStatus.OPTIMAL and gap <= 0 else SolveStatus.FEASIBLE
+        return _maxcover_result(p, x, res.bound, t0, _solver_label(res), method, stats, hint)
+    if xg is not None:
+        return _maxcover_result(p, xg, res.bound if math.isfinite(res.bound) else math.inf, t0,
+                                _solver_label(res), method, stats, SolveStatus.FEASIBLE)
+    return SetCoverResult(np.zeros(0, np.int64), math.nan, math.nan, res.bound, math.inf, res.status,
+                          time.perf_counter() - t0, _solver_label(res), method, stats)
+
+
+def _maxcover_greedy_method(p, t0, time_limit, gap, solver, seed, threads, stats):
+    xg = _maxcover_greedy(p)
+    if xg is None:
+        return SetCoverResult(np.zeros(0, np.int64), math.nan, math.nan, math.nan, math.inf, SolveStatus.INFEASIBLE,
+                              time.perf_counter() - t0, "greedy", "greedy",
+                              {**stats, "reason": "fixed-in columns break the budget or the column count"})
+    spec, xb, yb = _maxcover_spec(p)
+    relaxed = type(spec)(**{**{k: getattr(spec, k) for k in spec.__dataclass_fields__},
+                            "integrality": np.zeros(spec.n_cols, bool)})
+    left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.05)
+    res = solve_milp(relaxed, solver, time_limit=left, threads=threads, seed=seed)
+    bound = res.objective if res.status == SolveStatus.OPTIMAL else math.inf
+    return _maxcover_result(p, xg, bound, t0, "greedy+lp " + _solver_label(res), "greedy", stats,
+                            SolveStatus.FEASIBLE)
+
+
+#: method name -> private solver for MaxCoverProblem
+MAXCOVER_METHODS = {
+    "auto": lambda p, *a: _maxcover_exact(p, *a, method="auto"),
+    "exact": _maxcover_exact,
+    "greedy": _maxcover_greedy_method,
+}
+
+
+def solve_set_cover(problem, method: str = "auto", solver: str = "highs", time_limit: float | None = None,
+                    gap: float = 0.0, seed: int = 0, *, threads: int | None = None,
+                    reductions: bool = True) -> SetCoverResult:
+    """Solve a weighted set cover / multi-cover (:class:`SetCoverProblem`) or a maximal
+    covering problem (:class:`MaxCoverProblem`).
+
+    Parameters
+    ----------
+    problem : the problem.
+    method : a key of :data:`METHODS` (set cover) or :data:`MAXCOVER_METHODS`.
+    solver : MILP backend, a key of :data:`siteplan.optimize.backends.SOLVERS`.
+    time_limit : wall-clock budget for the whole solve [s]; ``None`` for none (the
+        Lagrangian phase then stops after its round budget).
+    gap : relative gap at which the search may stop.
+    seed : seed of the randomised parts (reproducible unless the time limit cuts in).
+    threads : MILP solver threads.
+    reductions : apply the reductions of :mod:`~siteplan.optimize.setcover.reduce`
+        (dominance tests; fixings and essential columns always apply).
+    """
+    if solver not in SOLVERS:
+        raise ModelError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")
+    if time_limit is not None and not (time_limit > 0):
+        raise ModelError(f"time_limit must be > 0 seconds or None, got {time_limit!r}")
+    if not (0.0 <= gap < 1.0):
+        raise ModelError(f"gap must lie in [0, 1), got {gap!r}")
+    t0 = time.perf_counter()
+    stats: dict = {}
+    if isinstance(problem, MaxCoverProblem):
+        if method not in MAXCOVER_METHODS:
+            raise ModelError(f"method {method!r} is not available for maximal covering; "
+                             f"choose one of {sorted(MAXCOVER_METHODS)}")
+        return MAXCOVER_METHODS[method](problem, t0, time_limit, gap, solver, seed, threads, stats)
+    if not isinstance(problem, SetCoverProblem):
+        raise ModelError(f"problem must be a SetCoverProblem or MaxCoverProblem, got {type(problem).__name__}")
+    if method not in METHODS:
+        raise ModelError(f"unknown method {method!r}; choose one of {sorted(METHODS)}")
+    red = reduce_problem(problem, dominance=reductions)
+    stats["reductions"] = dict(red.stats)
+    stats["reduced_rows"], stats["reduced_cols"] = red.n_rows, red.n_cols
+    stats["reduce_seconds"] = round(time.perf_counter() - t0, 4)
+    if red.infeasible is not None:
+        return _finish(problem, red, None, math.nan, t0, "reductions", method, stats, False, gap)
+    return METHODS[method](problem, red, t0, time_limit, gap, solver, seed, threads, stats)

@@ -1,0 +1,213 @@
+"""``plan_sites``: scenario + coverage -> which sites are built and which stations go where,
+phase by phase, at least cost; or a diagnosis of why it cannot be done."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from siteplan.model.scenario import Scenario
+from siteplan.optimize import SolveStatus, solve_milp
+from siteplan.siting.diagnose import Finding, elastic_diagnosis, structural_checks, uncoverable_findings
+from siteplan.siting.inputs import SitingInputs, SitingWeights, siting_inputs
+from siteplan.siting.model import build_siting_model
+
+__all__ = ["SitingPlan", "plan_sites", "solve_siting", "served_share", "village_share_rule"]
+
+
+@dataclass(frozen=True, eq=False)
+class SitingPlan:
+    """A siting plan (or the diagnosis of an infeasible scenario).
+
+    site_phase : int per site: phase index in which a candidate is built, -1 if not built
+        (existing sites are -1 too: they are not *new*).
+    station_site, station_op, station_phase : the new stations (site index, operator
+        index, phase index), sorted by phase, site, operator.
+    village_share : (n_villages, n_ops + 1, n_phases) served share of each village's demand
+        weight [-] per operator and, in the last slot, by any operator.
+    village_covered : (n_villages, n_phases) bool: the village meets its coverage share
+        (any operator, the scenario's share; 1.0 by default).
+    cost : per phase dict of ``sites``, ``stations``, ``colocation``, ``total`` [CNY]
+        (undiscounted).
+    objective, bound, gap : the solver's objective (discounted cost plus penalties) [CNY],
+        its proven bound and relative gap.
+    status : "optimal" | "feasible" | "infeasible" | "time_limit_no_solution" | "error".
+    findings : the diagnosis when infeasible (and warnings otherwise).
+    """
+
+    phase_names: tuple[str, ...]
+    operator_names: tuple[str, ...]
+    site_phase: np.ndarray
+    station_site: np.ndarray
+    station_op: np.ndarray
+    station_phase: np.ndarray
+    village_share: np.ndarray
+    village_covered: np.ndarray
+    cost: tuple[dict, ...]
+    objective: float
+    bound: float
+    gap: float
+    status: str
+    seconds: float
+    solver: str
+    solver_version: str
+    findings: tuple[Finding, ...] = ()
+    model_size: dict = field(default_factory=dict)
+
+    @property
+    def feasible(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+    def new_sites(self, phase: int) -> np.ndarray:
+        """Indices of the sites built in ``phase``."""
+        return np.flatnonzero(self.site_phase == phase)
+
+    def new_stations(self, phase: int) -> np.ndarray:
+        """Row numbers (into station_*) of the stations added in ``phase``."""
+        return np.flatnonzero(self.station_phase == phase)
+
+
+def served_share(inp: SitingInputs, station_by_phase: np.ndarray) -> np.ndarray:
+    """Served share per village, operator (+ any) and phase.
+
+    ``station_by_phase[s, k, p]`` is True when operator k has a station at site s by the end
+    of phase p (existing ones included).
+    """
+    V, K, P = inp.n_villages, inp.n_ops, inp.n_phases
+    out = np.zeros((V, K + 1, P))
+    for p in range(P):
+        any_served = np.zeros(inp.n_points, dtype=bool)
+        for k in range(K):
+            srv = np.asarray(inp.cover[k].astype(np.float64) @ station_by_phase[:, k, p].astype(np.float64) > 0).ravel()
+            any_served |= srv
+            out[:, k, p] = np.bincount(inp.point_village, weights=inp.point_weight * srv, minlength=V)
+        out[:, K, p] = np.bincount(inp.point_village, weights=inp.point_weight * any_served, minlength=V)
+    return out
+
+
+def village_share_rule(inp: SitingInputs) -> np.ndarray:
+    """Share each village must reach to count as covered: the largest share of any target
+    that selects it (1.0 when none does)."""
+    share = np.ones(inp.n_villages)
+    seen = np.zeros(inp.n_villages, dtype=bool)
+    for t in inp.targets:
+        cur = np.where(seen[t.villages], np.maximum(share[t.villages], t.share), t.share)
+        share[t.villages] = cur
+        seen[t.villages] = True
+    return share
+
+
+def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float | None = None, gap: float = 0.01,
+                 threads: int | None = None, seed: int = 0, best_rsrp=None) -> SitingPlan:
+    """Solve the siting MILP for plain-array inputs (see :func:`plan_sites`)."""
+    t0 = time.perf_counter()
+    findings = structural_checks(inp, best_rsrp)
+    if inp.uncoverable == "exclude":
+        _, masks = uncoverable_findings(inp)
+        inp = replace(inp, targets=tuple(replace(t, exclude=m) for t, m in zip(inp.targets, masks)))
+    P = inp.n_phases
+    empty_plan = dict(site_phase=np.full(inp.n_sites, -1, dtype=np.int64), station_site=np.zeros(0, np.int64),
+                      station_op=np.zeros(0, np.int64), station_phase=np.zeros(0, np.int64))
+    if any(f.blocking for f in findings):
+        return _plan(inp, status="infeasible", findings=findings, result=None, t0=t0, **empty_plan)
+    model = build_siting_model(inp)
+    res = solve_milp(model.spec, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed)
+    size = {"columns": model.spec.n_cols, "rows": model.spec.n_rows, "nonzeros": model.spec.nnz,
+            "integer_columns": int(model.spec.integrality.sum())}
+    if not res.status.has_solution:
+        if res.status == SolveStatus.INFEASIBLE:
+            findings = tuple(findings) + tuple(elastic_diagnosis(inp, solver=solver, time_limit=time_limit))
+        return _plan(inp, status=res.status.value, findings=findings, result=res, t0=t0, size=size, **empty_plan)
+    xsol = np.round(res.x).astype(np.int64)
+    bblk = model.spec.block("b")
+    xblk = model.spec.block("x")
+    bval = xsol[bblk.start:bblk.stop].reshape(-1, P)
+    xval = xsol[xblk.start:xblk.stop].reshape(-1, P)
+    site_phase = np.full(inp.n_sites, -1, dtype=np.int64)
+    cb, pb = np.nonzero(bval)
+    site_phase[model.candidates[cb]] = pb
+    qs, ps = np.nonzero(xval)
+    order = np.lexsort((model.slot_op[qs], model.slot_site[qs], ps))
+    return _plan(inp, status=res.status.value, findings=findings, result=res, t0=t0, size=size,
+                 site_phase=site_phase, station_site=model.slot_site[qs][order],
+                 station_op=model.slot_op[qs][order], station_phase=ps[order].astype(np.int64))
+
+
+def _plan(inp: SitingInputs, *, status, findings, result, t0, site_phase, station_site, station_op, station_phase,
+          size=None) -> SitingPlan:
+    P, K = inp.n_phases, inp.n_ops
+    have = np.repeat(inp.tenants[:, :, None], P, axis=2).copy()
+    for s, k, p in zip(station_site, station_op, station_phase):
+        have[s, k, p:] = True
+    share = served_share(inp, have)
+    rule = village_share_rule(inp)
+    covered = share[:, K, :] >= rule[:, None] - 1e-9
+    costs = []
+    for p in range(P):
+        built = site_phase == p
+        new = station_phase == p
+        colo = new & inp.existing[station_site]
+        c_sites = float(inp.build_cost[built].sum())
+        c_st = float(inp.station_cost[station_op[new]].sum())
+        c_colo = float(inp.colocation_cost * colo.sum())
+        costs.append({"sites": c_sites, "stations": c_st, "colocation": c_colo, "total": c_sites + c_st + c_colo,
+                      "new_sites": int(built.sum()), "new_stations": int(new.sum())})
+    obj = result.objective if result is not None else float("nan")
+    bound = result.bound if result is not None else float("nan")
+    gap = result.gap if result is not None else float("nan")
+    return SitingPlan(
+        phase_names=inp.phase_names, operator_names=inp.operator_names, site_phase=site_phase,
+        station_site=station_site, station_op=station_op, station_phase=station_phase, village_share=share,
+        village_covered=covered, cost=tuple(costs), objective=float(obj), bound=float(bound), gap=float(gap),
+        status=status, seconds=time.perf_counter() - t0, solver=(result.solver if result else ""),
+        solver_version=(result.solver_version if result else ""), findings=tuple(findings), model_size=size or {})
+
+
+def plan_sites(scenario: Scenario, coverage, solver: str = "highs", time_limit: float | None = None,
+               gap: float = 0.01, *, weights: SitingWeights | None = None, threads: int | None = None,
+               seed: int = 0) -> SitingPlan:
+    """Plan new sites and stations for every phase of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : the scenario (:func:`siteplan.read_scenario`).
+    coverage : its coverage matrices (:func:`siteplan.build_coverage`) or a mapping
+        operator name -> CSR points x sites RSRP [dBm].
+    solver : MILP backend ("highs", "cbc").
+    time_limit : wall-clock limit of the MILP solve [s]; None for none.
+    gap : relative optimality gap at which to stop [-].
+    weights : objective weights (penalties, rewards); documented defaults.
+
+    Returns a :class:`SitingPlan`; ``status == "infeasible"`` with ``findings`` when a
+    target or quota cannot be met.
+    """
+    inp = siting_inputs(scenario, coverage, weights)
+    return solve_siting(inp, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
+                        best_rsrp=_best_rsrp_below_threshold(scenario))
+
+
+def _best_rsrp_below_threshold(scenario: Scenario):
+    """For diagnoses: the best RSRP [dBm] any site gives each point, however weak, and that site."""
+
+    def best(points, ops):
+        from siteplan.coverage.build import coverage_subset
+
+        points = np.asarray(points, dtype=np.int64)
+        val = np.full(points.size, -np.inf)
+        site = np.full(points.size, -1, dtype=np.int64)
+        if points.size == 0:
+            return val, site
+        all_sites = np.arange(len(scenario.sites))
+        for k in ops:
+            m = coverage_subset(scenario, scenario.operators[k], all_sites, points, threshold_dbm=-250.0).tocsr()
+            for r in range(points.size):
+                lo, hi = m.indptr[r], m.indptr[r + 1]
+                if hi > lo:
+                    j = lo + int(np.argmax(m.data[lo:hi]))
+                    if m.data[j] > val[r]:
+                        val[r], site[r] = float(m.data[j]), int(m.indices[j])
+        return val, site
+
+    return best
