@@ -95,7 +95,8 @@ class Plan:
         share = np.asarray(sp_.village_share)
         K = len(ops)
         phases = []
-        prev = np.zeros(len(v), dtype=bool)
+        before = self._covered_before()
+        prev = before.copy()
         for p, ph in enumerate(sc.phases):
             new_st = np.asarray(sp_.station_phase) == p
             cov_p = covered[:, p] if covered.size else np.zeros(len(v), bool)
@@ -137,7 +138,6 @@ class Plan:
             stations.append({"site": str(s.id[i]), "operator": ops[int(k)], "phase": pn[int(p)], "new": True})
         stations.sort(key=lambda r: (r["site"], r["operator"]))
         best, serving = self._village_service(final)
-        before = self._covered_before()
         villages = []
         for j in range(len(v)):
             cov_row = covered[j].tolist() if covered.size else []
@@ -158,6 +158,7 @@ class Plan:
             "options": {k: self.options[k] for k in sorted(self.options)},
             "status": self.status,
             "operators": ops,
+            "covered_before": {"villages": int(before.sum()), "poor_villages": int((before & v.poor).sum())},
             "phases": phases,
             "siting": {"status": sp_.status, "objective": _sig(sp_.objective), "bound": _sig(sp_.bound),
                        "gap": _sig(sp_.gap), "solver": sp_.solver, "solver_version": sp_.solver_version,
