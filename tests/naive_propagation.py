@@ -204,7 +204,7 @@ def model_loss(model, env, d, f, hb, hm, los, bh=5.0, w=20.0):
 
 
 def pair_rsrp(sx, sy, sh, px, py, ploss, bands, env, hm, shadow, azimuths, tilt, hbw, vbw, am,
-              slav, gain, terrain, method, ae, step, max_n, rma_los_default=False, depth=2):
+              slav, gain, terrain, method, ae, step, max_n, rma_los="nlos", depth=2):
     """RSRP [dBm] of one (site, point) pair: best band of EIRP + G - max(PL, FSPL) - L_d
     - point loss - shadow margin. ``bands``: list of (f_mhz, eirp_dbm, model name);
     ``terrain``: (dem, x_min, y_max, cell) or None."""
@@ -221,13 +221,14 @@ def pair_rsrp(sx, sy, sh, px, py, ploss, bands, env, hm, shadow, azimuths, tilt,
     dep = math.degrees(math.atan2(hts - hrs, d))
     g = max(sector_gain(bearing, dep, a, tilt, hbw, vbw, am, slav, gain) for a in azimuths)
     use_terrain = terrain is not None and method != "none" and d2 > 1.0
-    los = rma_los_default
+    los = rma_los == "los"
     if use_terrain:
         n = n_samples(d2, step, max_n)
         dist, elev = profile(dem, x_min, y_max, cell, sx, sy, px, py, n)
-        y = elev + (dist * (dist[-1] - dist) / (2 * ae))
-        sl = (y[1:-1] - hts) / dist[1:-1]
-        los = bool(np.all(sl < (hrs - hts) / dist[-1]))
+        if rma_los == "terrain":
+            y = elev + (dist * (dist[-1] - dist) / (2 * ae))
+            sl = (y[1:-1] - hts) / dist[1:-1]
+            los = bool(np.all(sl < (hrs - hts) / dist[-1]))
     best = -math.inf
     for f, eirp, model in bands:
         pl = max(model_loss(model, env, d, f, sh, hm, los), float(fspl(d, f)))

@@ -60,7 +60,7 @@ def brute_force(t, sx, sy, sh, px, py, params, ploss, use_terrain=True):
                 params.mobile_height_m, params.shadow_margin_db, params.azimuths_deg,
                 params.downtilt_deg, params.h_beamwidth_deg, params.v_beamwidth_deg,
                 params.front_to_back_db, params.sla_v_db, params.gain_dbi, terr,
-                params.diffraction, ae, step, max_n, params.rma_los_without_terrain,
+                params.diffraction, ae, step, max_n, params.rma_los,
                 params.deygout_max_depth)
     return dense
 
@@ -75,10 +75,19 @@ BAND_SETS = {
 @pytest.mark.parametrize("method", ["bullington", "deygout", "epstein_peterson", "none"])
 @pytest.mark.parametrize("bands", sorted(BAND_SETS))
 def test_matrix_equals_brute_force(method, bands):
+    _brute_force_case(method, bands, "nlos")
+
+
+@pytest.mark.parametrize("rma_los", ["los", "terrain"])
+def test_matrix_equals_brute_force_rma_los_modes(rma_los):
+    _brute_force_case("bullington", "rma2600", rma_los)
+
+
+def _brute_force_case(method, bands, rma_los):
     t, sx, sy, sh, px, py = scenario()
     ploss = np.where(np.arange(len(px)) % 3 == 0, 6.0, 0.0)
     params = LinkParams(bands=BAND_SETS[bands], threshold_dbm=-100.0, diffraction=method,
-                        max_range_m=2500.0, shadow_margin_db=8.0)
+                        max_range_m=2500.0, shadow_margin_db=8.0, rma_los=rma_los)
     mat, info = coverage_csr(sx, sy, sh, px, py, params, t, ploss)
     dense = brute_force(t, sx, sy, sh, px, py, params, ploss)
     expected = dense >= params.threshold_dbm
@@ -100,10 +109,12 @@ def test_no_terrain_flat_ground():
     np.testing.assert_array_equal(mat.toarray() != 0, dense >= -95.0)
 
 
+@pytest.mark.parametrize("rma_los", ["nlos", "terrain"])
 @pytest.mark.parametrize("bands", sorted(BAND_SETS))
-def test_pruning_is_exact(bands):
+def test_pruning_is_exact(bands, rma_los):
     t, sx, sy, sh, px, py = scenario(seed=3, n_s=9, n_p=150)
-    params = LinkParams(bands=BAND_SETS[bands], threshold_dbm=-92.0, max_range_m=3000.0)
+    params = LinkParams(bands=BAND_SETS[bands], threshold_dbm=-92.0, max_range_m=3000.0,
+                        rma_los=rma_los)
     a, ia = coverage_csr(sx, sy, sh, px, py, params, t, 2.0, prune=True)
     b, ib = coverage_csr(sx, sy, sh, px, py, params, t, 2.0, prune=False)
     assert ia["n_candidates"] < ib["n_candidates"]  # pruning removed work
@@ -139,3 +150,12 @@ def test_deterministic_across_chunking_and_threads():
         numba.set_num_threads(old)
     assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
     assert np.array_equal(a.data, b.data)
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
+    t, sx, sy, sh, px, py = scenario(seed=2, n_s=4, n_p=20)
+    params = LinkParams(bands=BAND_SETS["hata900"], max_range_m=2000.0)
+    coverage_csr(sx, sy, sh, px, py, params, t, 0.0)  # stderr is not a terminal under pytest
+    assert capsys.readouterr().err == ""
+    coverage_csr(sx, sy, sh, px, py, params, t, 0.0, progress=True)
+    assert "coverage" in capsys.readouterr().err

@@ -216,3 +216,18 @@ def test_tabulated_edge_loss_matches_formula():
         j = naive.J(v)
         exact = j + (1 - math.exp(-j / 6)) * (10 + 0.02 * d / 1000)
         assert CK._edge_loss_tab(v, d, ftab, gtab) == pytest.approx(exact, abs=1e-5)
+
+
+def test_serial_and_parallel_raster_kernels_agree(monkeypatch):
+    from siteplan.coverage import _kernels as CK
+
+    t = synthetic_terrain(seed=6, ny=30, nx=30, cell=60.0, dtype=np.float32)
+    sx, sy = t.x_min + np.array([500.0, 1300.0]), t.y_max - np.array([600.0, 1100.0])
+    params = LinkParams(bands=(BandParams(900.0, 31.0, "hata"), BandParams(2600.0, 33.0, "rma")),
+                        diffraction="bullington", threshold_dbm=-130.0, rma_los="terrain")
+    monkeypatch.setattr(CK, "SERIAL_WORK_LIMIT", 10**12)
+    a, sa = best_server_raster(sx, sy, [30.0, 35.0], params, t, 0.0, [900.0, 700.0])
+    monkeypatch.setattr(CK, "SERIAL_WORK_LIMIT", 0)
+    b, sb = best_server_raster(sx, sy, [30.0, 35.0], params, t, 0.0, [900.0, 700.0])
+    assert np.array_equal(a, b) and np.array_equal(sa, sb)
+    assert np.isfinite(a).sum() > 100

@@ -88,7 +88,9 @@ def _mut_share(d):
 
 
 def _mut_drop_route(d):
-    d["fiber"]["routes"].pop(0)
+    # drop a newly built route (deleting an existing-fiber edge may disconnect nothing)
+    routes = d["fiber"]["routes"]
+    routes.pop(next(i for i, r in enumerate(routes) if r.get("existing") == "none"))
 
 
 def _mut_overload_port(d):

@@ -2,13 +2,13 @@
 
 Data flows one way: scenario -> coverage -> optimisation -> plan -> reports.
 
-The top level gathers the public entry points; the heavier layers (siting, fiber,
-pipeline) are imported on first use so that ``import siteplan`` stays quick.
+The top level gathers the public entry points; the heavier layers (coverage, siting,
+fiber, pipeline) are imported on first use so that ``import siteplan`` stays quick and
+layers that never compute coverage (reports, CLI help) do not load numba.
 """
 
 import importlib
 
-from siteplan.coverage import CoverageMatrix, build_coverage
 from siteplan.exceptions import SiteplanError
 from siteplan.io.scenario import read_scenario
 from siteplan.model.scenario import Scenario
@@ -16,6 +16,8 @@ from siteplan.model.scenario import Scenario
 __version__ = "0.1.0"
 
 _LAZY = {
+    "build_coverage": ("siteplan.coverage", "build_coverage"),
+    "CoverageMatrix": ("siteplan.coverage", "CoverageMatrix"),
     "plan": ("siteplan.pipeline", "plan"),
     "write_plan": ("siteplan.pipeline", "write_plan"),
     "Plan": ("siteplan.pipeline", "Plan"),

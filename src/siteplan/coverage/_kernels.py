@@ -13,6 +13,7 @@ range) and evaluated at d = max(d_2D, 1 m). RSRP of the pair is the best band.
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 from numba import njit, prange
@@ -43,6 +44,11 @@ __all__: list[str] = []
 #: Evaluate empirical models no closer than this [m].
 MIN_DISTANCE_M = 1.0
 
+#: RMa line-of-sight modes: always NLOS, always LOS, geometric LOS from the terrain profile.
+RMA_NLOS = 0
+RMA_LOS = 1
+RMA_TERRAIN = 2
+
 
 @njit(inline="always", **NJIT_OPTIONS)
 def _floored_loss(model, env, d, f, hb, hm, los, bh, sw):
@@ -52,23 +58,23 @@ def _floored_loss(model, env, d, f, hb, hm, los, bh, sw):
 
 
 @njit(**NJIT_PARALLEL_OPTIONS)
-def _max_distance_kernel(b_model, env, b_f, b_eirp, site_hb, hm, bh, sw, gain_max,
+def _max_distance_kernel(b_model, env, b_f, b_eirp, site_hb, hm, bh, sw, bound_los, gain_max,
                          min_point_loss, shadow, threshold, max_range, out):
     """Largest distance [m] at which any band of a site can still reach ``threshold``
-    under the most favourable assumptions (boresight gain, no diffraction, LOS, least
-    point loss): the exact pruning radius, because every dropped term only lowers RSRP
+    under the most favourable assumptions (boresight gain, no diffraction, least point
+    loss, LOS when ``bound_los`` - the RMa LOS loss never exceeds the NLOS loss): the exact pruning radius, because every dropped term only lowers RSRP
     and the floored path loss grows with distance."""
     for s in prange(site_hb.shape[0]):
         best = 0.0
         for b in range(b_f.shape[0]):
             base = b_eirp[b] + gain_max - min_point_loss - shadow - threshold
             m_hi = base - _floored_loss(b_model[b], env, max_range, b_f[b], site_hb[s], hm,
-                                        True, bh, sw)
+                                        bound_los, bh, sw)
             if m_hi >= 0.0:
                 r = max_range
             else:
                 m_lo = base - _floored_loss(b_model[b], env, MIN_DISTANCE_M, b_f[b],
-                                            site_hb[s], hm, True, bh, sw)
+                                            site_hb[s], hm, bound_los, bh, sw)
                 if m_lo < 0.0:
                     r = 0.0
                 else:
@@ -77,7 +83,7 @@ def _max_distance_kernel(b_model, env, b_f, b_eirp, site_hb, hm, bh, sw, gain_ma
                     for _ in range(64):
                         mid = 0.5 * (lo + hi)
                         if base - _floored_loss(b_model[b], env, mid, b_f[b], site_hb[s], hm,
-                                                True, bh, sw) >= 0.0:
+                                                bound_los, bh, sw) >= 0.0:
                             lo = mid
                         else:
                             hi = mid
@@ -89,7 +95,7 @@ def _max_distance_kernel(b_model, env, b_f, b_eirp, site_hb, hm, bh, sw, gain_ma
 
 @njit(**NJIT_OPTIONS)
 def _pair_rsrp(s, j, sx, sy, sg, sh, px, py, pg, ploss, b_model, b_f, b_eirp, env, hm, bh,
-               sw, rma_los_default, shadow, az, tilt, hbw, vbw, am, slav, gain_dbi, dem,
+               sw, rma_mode, shadow, az, tilt, hbw, vbw, am, slav, gain_dbi, dem,
                x_min, y_max, cell, diff_method, inv_ae, step, max_n, max_depth, dist, elev):
     dx = px[j] - sx[s]
     dy = py[j] - sy[s]
@@ -101,12 +107,12 @@ def _pair_rsrp(s, j, sx, sy, sg, sh, px, py, pg, ploss, b_model, b_f, b_eirp, en
     depression = math.degrees(math.atan2(hts - hrs, d))
     gain = _site_gain_scalar(bearing, depression, az, tilt, hbw, vbw, am, slav, gain_dbi)
     n = 0
-    los = rma_los_default
+    los = rma_mode == RMA_LOS
     if diff_method != DIFF_NONE and d2 > MIN_DISTANCE_M:
         n = _n_samples(d2, step, max_n)
         _fill_profile(dem, x_min, y_max, cell, sx[s], sy[s], px[j], py[j], n, dist, elev)
-        # ends from the same DEM sampling as the antennas' ground heights
-        los = _los_profile(dist, elev, n, hts, hrs, inv_ae)
+        if rma_mode == RMA_TERRAIN:
+            los = _los_profile(dist, elev, n, hts, hrs, inv_ae)
     best = -np.inf
     for b in range(b_f.shape[0]):
         pl = _floored_loss(b_model[b], env, d, b_f[b], sh[s], hm, los, bh, sw)
@@ -123,7 +129,7 @@ def _pair_rsrp(s, j, sx, sy, sg, sh, px, py, pg, ploss, b_model, b_f, b_eirp, en
 
 @njit(**NJIT_PARALLEL_OPTIONS)
 def _coverage_eval_kernel(s_lo, s_hi, cand_ptr, cand_idx, sx, sy, sg, sh, px, py, pg, ploss,
-                          b_model, b_f, b_eirp, env, hm, bh, sw, rma_los_default, shadow, az,
+                          b_model, b_f, b_eirp, env, hm, bh, sw, rma_mode, shadow, az,
                           tilt, hbw, vbw, am, slav, gain_dbi, dem, x_min, y_max, cell,
                           diff_method, inv_ae, step, max_n, max_depth, threshold, out_val,
                           keep_count):
@@ -135,7 +141,7 @@ def _coverage_eval_kernel(s_lo, s_hi, cand_ptr, cand_idx, sx, sy, sg, sh, px, py
         cnt = 0
         for k in range(cand_ptr[s], cand_ptr[s + 1]):
             r = _pair_rsrp(s, cand_idx[k], sx, sy, sg, sh, px, py, pg, ploss, b_model, b_f,
-                           b_eirp, env, hm, bh, sw, rma_los_default, shadow, az, tilt, hbw,
+                           b_eirp, env, hm, bh, sw, rma_mode, shadow, az, tilt, hbw,
                            vbw, am, slav, gain_dbi, dem, x_min, y_max, cell, diff_method,
                            inv_ae, step, max_n, max_depth, dist, elev)
             out_val[k] = r
@@ -251,7 +257,7 @@ def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step
 @njit(**NJIT_PARALLEL_OPTIONS)
 def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v, polar_los,
                         n_rad, step, use_polar, b_model, b_f, b_eirp, env, hm, bh, sw,
-                        los_default, point_loss, shadow, az, tilt, hbw, vbw, am, slav,
+                        rma_mode, point_loss, shadow, az, tilt, hbw, vbw, am, slav,
                         gain_dbi, ftab, gtab, best, best_site, site_index):
     """Best-server update for one site: every pixel within ``radius`` gets the site's
     RSRP (diffraction from the nearest polar sample, O(1)); keeps the maximum. Rows are
@@ -326,7 +332,7 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
                 g_ = gain_dbi - tot
                 if g_ > gain:
                     gain = g_
-            los = los_default
+            los = rma_mode == RMA_LOS
             ld_v = -np.inf
             dk = 0.0
             if use_polar:
@@ -337,7 +343,8 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
                     if th < 0.0:
                         th += two_pi
                     r = int(th / two_pi * n_rad + 0.5) % n_rad
-                    los = polar_los[k - 1, r] == 1
+                    if rma_mode == RMA_TERRAIN:
+                        los = polar_los[k - 1, r] == 1
                     dk = k * step
                     ld_v = polar_v[0, k - 1, r]
             bestv = -np.inf
@@ -359,3 +366,24 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
             if bestv > best[i, j]:
                 best[i, j] = bestv
                 best_site[i, j] = site_index
+
+
+# Serial twins of the two raster kernels, compiled from the same source: a parallel
+# launch costs a thread wake-up, which on an oversubscribed machine can take a whole
+# scheduler time slice (tens of ms); small sites run serially instead.
+# Each twin gets its own qualified name so that numba's on-disk cache (keyed by name,
+# not by compile flags) keeps the serial and parallel machine code apart.
+
+
+def _serial_twin(kernel, name):
+    fn = types.FunctionType(kernel.py_func.__code__, kernel.py_func.__globals__, name)
+    fn.__qualname__ = name
+    fn.__doc__ = kernel.py_func.__doc__
+    return njit(**NJIT_OPTIONS)(fn)
+
+
+_radial_sweep_serial = _serial_twin(_radial_sweep_kernel, "_radial_sweep_serial")
+_raster_site_serial = _serial_twin(_raster_site_kernel, "_raster_site_serial")
+
+#: Below this many polar samples (or pixels) per site the serial twins are used.
+SERIAL_WORK_LIMIT = 200_000

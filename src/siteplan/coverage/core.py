@@ -43,6 +43,9 @@ __all__ = [
     "MAX_PROFILE_SAMPLES",
 ]
 
+#: RMa line-of-sight mode name -> kernel code.
+RMA_LOS_MODES = {"nlos": CK.RMA_NLOS, "los": CK.RMA_LOS, "terrain": CK.RMA_TERRAIN}
+
 #: Hard cap on samples per terrain profile (longer paths get a coarser step).
 MAX_PROFILE_SAMPLES = 4097
 
@@ -78,8 +81,11 @@ class LinkParams:
     Units: dBm, dB, m, deg. ``environment`` is the Hata environment (COST-231 is
     metropolitan for ``"urban_large"``). ``diffraction`` is a method of
     :data:`siteplan.propagation.terrain.DIFFRACTION_METHODS` or ``"none"``.
-    ``profile_step_m=None`` = the DEM cell size. ``rma_los_without_terrain`` sets the
-    RMa LOS state when no terrain decides it.
+    ``profile_step_m=None`` = the DEM cell size. ``rma_los`` is the 38.901 RMa
+    line-of-sight state: ``"nlos"`` (default, conservative: 38.901's LOS probability in
+    RMa is exp(-(d - 10)/1000), 5 % at 3 km, because trees and houses block what the
+    terrain does not), ``"los"``, or ``"terrain"`` (geometric LOS over the DEM profile,
+    which ignores clutter and overstates coverage).
     """
 
     bands: tuple[BandParams, ...]
@@ -100,7 +106,7 @@ class LinkParams:
     max_range_m: float = 30_000.0
     building_height_m: float = 5.0
     street_width_m: float = 20.0
-    rma_los_without_terrain: bool = False
+    rma_los: str = "nlos"
     deygout_max_depth: int = DEFAULT_DEYGOUT_DEPTH
 
     def to_dict(self) -> dict:
@@ -166,6 +172,9 @@ def _check(params: LinkParams):
             probs.append(Problem(None, None, "frequency_mhz", "must be > 0", b.frequency_mhz))
         if not math.isfinite(b.rs_eirp_dbm):
             probs.append(Problem(None, None, "rs_eirp_dbm", "must be finite", b.rs_eirp_dbm))
+    if params.rma_los not in RMA_LOS_MODES:
+        probs.append(Problem(None, None, "rma_los", f"must be one of {sorted(RMA_LOS_MODES)}",
+                             params.rma_los))
     if not params.azimuths_deg:
         probs.append(Problem(None, None, "azimuths_deg", "at least one sector", None))
     if probs:
@@ -200,14 +209,16 @@ def _warn_validity(models, params: LinkParams, site_h: np.ndarray, radii: np.nda
 def max_useful_distance(site_height_m, params: LinkParams, min_point_loss_db: float = 0.0):
     """Pruning radius [m] per site: beyond it no band can reach ``params.threshold_dbm``
     even at boresight, in line of sight, without diffraction and with the least point
-    loss. Capped at ``params.max_range_m``; 0 when the site reaches nothing."""
+    loss (and LOS unless ``rma_los="nlos"``). Capped at ``params.max_range_m``; 0 when
+    the site reaches nothing."""
     _check(params)
     sh = _f64("site_height_m", site_height_m)
     b_model, b_f, b_eirp, _ = _band_arrays(params)
     out = np.empty(sh.size)
     CK._max_distance_kernel(b_model, HATA_ENVIRONMENTS[params.environment], b_f, b_eirp, sh,
                             float(params.mobile_height_m), float(params.building_height_m),
-                            float(params.street_width_m), float(params.gain_dbi),
+                            float(params.street_width_m), params.rma_los != "nlos",
+                            float(params.gain_dbi),
                             float(min_point_loss_db), float(params.shadow_margin_db),
                             float(params.threshold_dbm), float(params.max_range_m), out)
     return out
@@ -320,7 +331,7 @@ def coverage_csr(site_x, site_y, site_height_m, point_x, point_y, params: LinkPa
             CK._coverage_eval_kernel(
                 s_lo, s_hi, cand_ptr, cand_idx, sx, sy, sg, sh, px, py, pg, ploss, b_model,
                 b_f, b_eirp, env, float(params.mobile_height_m), float(params.building_height_m),
-                float(params.street_width_m), bool(params.rma_los_without_terrain),
+                float(params.street_width_m), RMA_LOS_MODES[params.rma_los],
                 float(params.shadow_margin_db), az, float(params.downtilt_deg),
                 float(params.h_beamwidth_deg), float(params.v_beamwidth_deg),
                 float(params.front_to_back_db), float(params.sla_v_db), float(params.gain_dbi),

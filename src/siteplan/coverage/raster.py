@@ -24,6 +24,7 @@ import numpy as np
 
 from siteplan.coverage import _kernels as CK
 from siteplan.coverage.core import (
+    RMA_LOS_MODES,
     LinkParams,
     TerrainGrid,
     _band_arrays,
@@ -115,9 +116,11 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
                 n_rad = max(8, int(math.ceil(2.0 * math.pi * r / step)))
                 polar = np.empty((n_b, n_step, n_rad), dtype=np.float32)  # v per band
                 polar_los = np.empty((n_step, n_rad), dtype=np.uint8)
+                sweep = (CK._radial_sweep_serial if n_rad * n_step < CK.SERIAL_WORK_LIMIT
+                         else CK._radial_sweep_kernel)
                 for b in range(n_b):
                     lam = SPEED_OF_LIGHT_M_S / (b_f[b] * 1e6)
-                    CK._radial_sweep_kernel(dem, tg.x_min, tg.y_max, step, sx[s], sy[s],
+                    sweep(dem, tg.x_min, tg.y_max, step, sx[s], sy[s],
                                             sg[s] + sh[s], float(params.mobile_height_m),
                                             n_rad, n_step, step, lam, inv_ae, polar[b],
                                             polar_los)
@@ -125,11 +128,14 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
                 n_rad = 8
                 polar = np.full((n_b, 1, 1), -np.inf, dtype=np.float32)
                 polar_los = np.ones((1, 1), dtype=np.uint8)
-            CK._raster_site_kernel(
+            n_px = math.pi * (r / step) ** 2
+            site_kernel = (CK._raster_site_serial if n_px < CK.SERIAL_WORK_LIMIT
+                           else CK._raster_site_kernel)
+            site_kernel(
                 dem, tg.x_min, tg.y_max, step, sx[s], sy[s], sg[s], sh[s], r, polar,
                 polar_los, n_rad, step, use_polar, b_model, b_f, b_eirp, env,
                 float(params.mobile_height_m), float(params.building_height_m),
-                float(params.street_width_m), bool(params.rma_los_without_terrain),
+                float(params.street_width_m), RMA_LOS_MODES[params.rma_los],
                 float(point_loss_db), float(params.shadow_margin_db), az,
                 float(params.downtilt_deg), float(params.h_beamwidth_deg),
                 float(params.v_beamwidth_deg), float(params.front_to_back_db),
