@@ -16,10 +16,42 @@ __all__ = ["solve_highs", "highs_version"]
 _THREADS = 0
 
 
-def highs_version() -> str:
+_BANNER_SHOWN = False
+
+
+def new_highs():
+    """A ``highspy.Highs`` instance with console output off.
+
+    HiGHS prints a copyright banner on the process's first instance, straight to file
+    descriptor 1 (not through Python), which would corrupt ``--json`` output on stdout;
+    the first construction therefore runs with fd 1 pointed at /dev/null.
+    """
+    import os
+    import sys
+
     import highspy
 
-    h = highspy.Highs()
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def highs_version() -> str:
+    h = new_highs()
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
 
@@ -56,7 +88,7 @@ def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, v
     from siteplan.optimize.backends import check_result, watchdog_seconds
 
     t0 = time.perf_counter()
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", bool(verbose))
     version = f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
     if time_limit is not None:
