@@ -140,3 +140,57 @@ def test_time_limit_is_honoured_on_a_hard_model(solver):
     if res.status.has_solution:
         assert res.bound <= res.objective + 1e-9
         assert math.isfinite(res.gap)
+
+
+def _hard_cover_spec(m=300, n=600, seed=1):
+    rng = np.random.default_rng(seed)
+    a = rng.random((m, n)) < 0.03
+    a[np.arange(m), rng.integers(0, n, m)] = True
+    b = MilpBuilder("min")
+    x = b.add_columns("x", n, cost=1.0, upper=1.0, integer=True)
+    ptr = np.concatenate([[0], np.cumsum(a.sum(axis=1))])
+    b.add_rows("cover", ptr, x.index(np.nonzero(a)[1]), np.ones(a.sum()), lower=1)
+    return b.build()
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_watchdog_stops_an_overrunning_solver(solver, monkeypatch):
+    import siteplan.optimize.backends as backends
+
+    # make the watchdog fire after 0.3 s while the solver's own limit is 30 s
+    monkeypatch.setattr(backends, "WATCHDOG_FACTOR", 0.01)
+    monkeypatch.setattr(backends, "WATCHDOG_GRACE_S", 0.0)
+    res = solve_milp(_hard_cover_spec(), solver, time_limit=30.0, threads=1)
+    assert res.seconds < 10.0
+    assert "watchdog" in res.message
+    assert res.status in (SolveStatus.FEASIBLE, SolveStatus.TIME_LIMIT_NO_SOLUTION)
+    if res.status == SolveStatus.FEASIBLE:
+        assert res.gap > 0 and res.bound <= res.objective
+
+
+def test_cbc_stopped_on_time_with_lp_values_is_not_a_solution(monkeypatch):
+    """CBC trap: stopped on time without an integer solution, the solution file holds LP values."""
+    import subprocess
+
+    from siteplan.optimize.backends import cbc as cbc_mod
+
+    b = MilpBuilder("min")
+    x = b.add_columns("x", 2, cost=[1, 1], upper=1, integer=True)
+    b.add_rows("cover", [0, 2], x.index([0, 1]), [1, 1], lower=1)
+    spec = b.build()
+
+    def fake_run(cmd, **kw):
+        out = cmd[cmd.index("-solu") + 1]
+        with open(out, "w") as fh:
+            fh.write("Stopped on time - objective value 0.50000000\n")
+            fh.write("      0 C0                   0.5                       0\n")
+            fh.write("      1 C1                     0                       0\n")
+        log = ("Result - Stopped on time limit\n\nObjective value:                1e+50\n"
+               "Lower bound:                    0.5\nNo feasible solution found\n")
+        return subprocess.CompletedProcess(cmd, 0, stdout=log, stderr="")
+
+    monkeypatch.setattr(cbc_mod.subprocess, "run", fake_run)
+    res = solve_milp(spec, "cbc", time_limit=5)
+    assert res.status == SolveStatus.TIME_LIMIT_NO_SOLUTION
+    assert res.x is None and math.isnan(res.objective)
+    assert res.bound == pytest.approx(0.5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
 
 import numpy as np
@@ -114,29 +113,26 @@ def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, v
         sol.col_value = list(np.asarray(warm_start, dtype=np.float64))
         sol.value_valid = True
         h.setSolution(sol)
-    remaining = None
     wd = watchdog_seconds(time_limit)
-    timer = None
-    fired = threading.Event()
-    if wd is not None:
-        remaining = max(wd - (time.perf_counter() - t0), 0.5)
-
-        def _stop():
-            fired.set()
-            h.cancelSolve()
-
-        timer = threading.Timer(remaining, _stop)
-        timer.daemon = True
-        timer.start()
-    try:
+    fired = False
+    if wd is None:
         h.run()
-    finally:
-        if timer is not None:
-            timer.cancel()
+    else:
+        # solve in highspy's worker thread; the interrupt callbacks poll cancelSolve's flag
+        h.HandleUserInterrupt = True
+        thread = h.startSolve()
+        while True:
+            done, _ = h.wait(0.05)
+            if done:
+                break
+            if not fired and time.perf_counter() - t0 > wd:
+                fired = True
+                h.cancelSolve()
+        thread.join()
     seconds = time.perf_counter() - t0
     ms = h.getModelStatus()
     info = h.getInfo()
-    message = h.modelStatusToString(ms) + (" (stopped by watchdog)" if fired.is_set() else "")
+    message = h.modelStatusToString(ms) + (" (stopped by watchdog)" if fired else "")
     has_primal = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
     S = highspy.HighsModelStatus
     maximise = spec.sense == "max"

@@ -181,7 +181,10 @@ def _col_dominance_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need, row
             col_alive[j] = 0
             killed += 1
             for p in range(col_ptr[j], col_ptr[j + 1]):
-                valid[col_rows[p]] = 0
+                i = col_rows[p]
+                # the row's two cheapest live costs change only if j was one of them
+                if valid[i] and (arg1[i] == j or costs[j] <= min2[i]):
+                    valid[i] = 0
     return killed
 
 

@@ -56,6 +56,10 @@ CORE_SKIP_NNZ = 30_000
 AUTO_ROUNDS = 10
 #: core size: least-reduced-cost columns kept per row
 CORE_PER_ROW = 20
+#: without a time limit, "auto" caps its exact phase at AUTO_EXACT_CAP_S when the model left
+#: after reduced-cost fixing has more non-zeros than this (smaller models are solved to proof)
+UNCAPPED_EXACT_MAX_NNZ = 50_000
+AUTO_EXACT_CAP_S = 120.0
 #: core MILP limit when no overall time limit is given [s]
 CORE_TIME_CAP_S = 20.0
 
@@ -300,7 +304,11 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
     stats["rc_surviving_nnz"] = nnz
     if nnz > EXACT_MAX_NNZ:
         return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
-    x, bound, proven, milp_label = _run_exact(red, x_best, out.lower_bound, out.u, left(), gap, solver, seed,
+    exact_time = left()
+    if exact_time is None and nnz > UNCAPPED_EXACT_MAX_NNZ:
+        exact_time = AUTO_EXACT_CAP_S  # no limit given, large model: do not try to prove forever
+        stats["exact_time_cap_s"] = exact_time
+    x, bound, proven, milp_label = _run_exact(red, x_best, out.lower_bound, out.u, exact_time, gap, solver, seed,
                                               threads, stats, fixing=True)
     return _finish(problem, red, x, bound, t0, label + "+" + milp_label, method, stats, proven, gap)
 
@@ -445,8 +453,11 @@ def solve_set_cover(problem, method: str = "auto", solver: str = "highs", time_l
     problem : the problem.
     method : a key of :data:`METHODS` (set cover) or :data:`MAXCOVER_METHODS`.
     solver : MILP backend, a key of :data:`siteplan.optimize.backends.SOLVERS`.
-    time_limit : wall-clock budget for the whole solve [s]; ``None`` for none (the
-        Lagrangian phase then stops after its round budget).
+    time_limit : wall-clock budget for the whole solve [s]; ``None`` for none: the
+        Lagrangian phase then stops after its round budget, the core MILP after
+        :data:`CORE_TIME_CAP_S`, and "auto" runs its exact phase to proof only when the
+        model left after reduced-cost fixing has at most :data:`UNCAPPED_EXACT_MAX_NNZ`
+        non-zeros (else for :data:`AUTO_EXACT_CAP_S`); "exact" has no cap.
     gap : relative gap at which the search may stop.
     seed : seed of the randomised parts (reproducible unless the time limit cuts in).
     threads : MILP solver threads.
