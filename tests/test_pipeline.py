@@ -156,3 +156,23 @@ def test_infeasible_target_exits_3_with_diagnosis(tiny, tmp_path):
     assert d["status"] == "infeasible"
     f = [x for x in d["findings"] if x["kind"] == "uncoverable_village"]
     assert f and f[0]["blocking"] and "dBm from site" in f[0]["message"]
+
+
+def test_site_command_writes_siting_tables(tiny, tmp_path):
+    out = tmp_path / "siting"
+    res = CliRunner().invoke(main, ["site", str(tiny), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    names = {f.name for f in out.iterdir()}
+    assert {"stations.csv", "sites.csv", "villages.csv", "summary.json"} <= names
+    assert "fiber.csv" not in names
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] in ("optimal", "feasible")
+    sc = read_scenario(tiny)
+    for ph, spec in zip(summary["phases"], sc.phases):
+        assert spec.new_stations.min <= ph["new_stations"] <= spec.new_stations.max
+    import csv
+
+    with open(out / "stations.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    n_new = sum(ph["new_stations"] for ph in summary["phases"])
+    assert len(rows) == n_new + int(sc.sites.tenants.sum())
