@@ -20,7 +20,6 @@ import json
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -28,7 +27,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from siteplan.exceptions import InputError, Problem, UnsafePathError
-from siteplan.model.params import Quota
+from siteplan.io.tomlfile import read_toml
+from siteplan.model.params import Quota, to_quota
 
 __all__ = [
     "MAX_BATCH_MANIFEST_BYTES",
@@ -73,20 +73,6 @@ Threshold = Annotated[float, Field(ge=-150, le=-40)]
 OptionValue = Union[bool, int, float, str]
 
 
-def _quota(v):
-    if isinstance(v, Quota):
-        return v
-    if isinstance(v, bool):
-        raise ValueError(f"a quota is an integer or [min, max], got {v!r}")
-    if isinstance(v, int):
-        return Quota(min=v, max=v)
-    if isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
-        return Quota(min=v[0], max=v[1])
-    if isinstance(v, dict):
-        return Quota.model_validate(v)
-    raise ValueError(f"a quota is an integer or [min, max], got {v!r}")
-
-
 class CandidatePool(_Frozen):
     """Which candidate sites stay in the pool (existing sites always stay).
 
@@ -125,7 +111,7 @@ class Variation(_Frozen):
             return v
         if not isinstance(v, dict):
             raise ValueError("expected a table {phase = quota}")
-        return {k: _quota(x) for k, x in v.items()}
+        return {k: to_quota(x) for k, x in v.items()}
 
     @field_validator("threshold_dbm", "new_stations", "new_sites", "budget_cny")
     @classmethod
@@ -322,29 +308,8 @@ def parse_batch_manifest(data: dict, fname: str = "batch.toml") -> BatchManifest
 
 def read_batch_manifest(path: str | os.PathLike) -> BatchManifest:
     """Read and validate a batch manifest (size checked before the file is read)."""
-    path = Path(path)
     fname = str(path)
-    if not path.is_file():
-        raise BatchError(Problem(fname, None, None, "batch manifest not found"))
-    size = path.stat().st_size
-    if size > MAX_BATCH_MANIFEST_BYTES:
-        raise BatchError(Problem(fname, None, None,
-                                 f"batch manifest larger than the limit of {MAX_BATCH_MANIFEST_BYTES} bytes "
-                                 "(SITEPLAN_MAX_BATCH_MANIFEST_BYTES)", size))
-    with open(path, "rb") as fh:
-        raw = fh.read(MAX_BATCH_MANIFEST_BYTES + 1)
-    if len(raw) > MAX_BATCH_MANIFEST_BYTES:  # grew after stat
-        raise BatchError(Problem(fname, None, None, "batch manifest larger than the limit", len(raw)))
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BatchError(Problem(fname, None, None, "batch manifest must be UTF-8", f"byte offset {exc.start}")) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise BatchError(Problem(fname, getattr(exc, "lineno", None), None, "invalid TOML", str(exc))) from None
+    data = read_toml(path, error=BatchError, limit=MAX_BATCH_MANIFEST_BYTES, what="batch manifest")
     return parse_batch_manifest(data, fname)
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from siteplan.config import MAX_FILE_BYTES
 from siteplan.exceptions import Problem, ScenarioError
+from siteplan.io.tomlfile import read_toml
 from siteplan.model.params import Manifest
 
 __all__ = ["MANIFEST_NAMES", "find_manifest", "read_manifest", "parse_manifest", "manifest_json_schema"]
@@ -38,24 +38,8 @@ def find_manifest(folder: str | os.PathLike) -> Path:
 
 def read_manifest(path: str | os.PathLike) -> Manifest:
     """Read and validate a ``scenario.toml`` file."""
-    path = Path(path)
-    fname = str(path)
-    if not path.is_file():
-        raise ScenarioError(Problem(fname, None, None, "file not found"))
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ScenarioError(Problem(fname, None, None, "manifest larger than the file size limit", path.stat().st_size))
-    raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(Problem(fname, None, None, "manifest must be UTF-8", f"byte offset {exc.start}")) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(Problem(fname, getattr(exc, "lineno", None), None, "invalid TOML", str(exc))) from None
-    return parse_manifest(data, fname)
+    data = read_toml(path, error=ScenarioError, limit=MAX_FILE_BYTES, what="manifest")
+    return parse_manifest(data, str(path))
 
 
 def parse_manifest(data: dict, fname: str = "scenario.toml") -> Manifest:

@@ -20,6 +20,7 @@ __all__ = [
     "Radio",
     "Sharing",
     "Quota",
+    "to_quota",
     "CoverageTarget",
     "FiberTarget",
     "Phase",
@@ -124,7 +125,8 @@ class Quota(_Frozen):
         return str(self.min) if self.exact else f"[{self.min}, {self.max}]"
 
 
-def _to_quota(v):
+def to_quota(v):
+    """A :class:`Quota` from an integer (exact) or ``[min, max]``; ``None`` stays ``None``."""
     if v is None or isinstance(v, Quota):
         return v
     if isinstance(v, bool):
@@ -134,7 +136,7 @@ def _to_quota(v):
     if isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
         return Quota(min=v[0], max=v[1])
     if isinstance(v, dict):
-        return v
+        return Quota.model_validate(v)
     raise ValueError(f"a quota is an integer or [min, max], got {v!r}")
 
 
@@ -168,7 +170,7 @@ class Phase(_Frozen):
     targets: tuple[Annotated[Union[CoverageTarget, FiberTarget], Field(discriminator="kind")], ...] = Field(
         (), description="targets due by the end of the phase")
 
-    _q1 = field_validator("new_stations", "new_sites", mode="before")(lambda cls, v: _to_quota(v))
+    _q1 = field_validator("new_stations", "new_sites", mode="before")(lambda cls, v: to_quota(v))
 
     @model_validator(mode="after")
     def _dates(self):
