@@ -122,3 +122,36 @@ def test_flow_milp_is_exact(seed):
     # with a cap below the optimum there is no tree
     capped = solve_flow(g, int(g.terminals[0]), time_limit=30, integral_costs=True, cost_cap=opt - 1 + 1e-6)
     assert capped.status == "infeasible"
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10**9), zeros=st.sampled_from([0.0, 0.2]))
+def test_each_deletion_test_alone_keeps_the_optimum(seed, zeros):
+    import siteplan.fiber.reduce as R
+
+    n, edges, terms, eu, ev, ew = _case(seed, zeros)
+    opt = brute_force_steiner(n, edges, terms)
+    for test in ("sd", "long_apsp", "long_bounded"):
+        red = Reducer(n, eu, ev, ew, np.array(terms))
+        if test == "sd":
+            red.sd_test(k=3)
+        else:
+            old = R.LONG_EDGE_APSP_MIN_DENSITY
+            R.LONG_EDGE_APSP_MIN_DENSITY = 0 if test == "long_apsp" else 10**9
+            try:
+                red.long_edge_test()
+            finally:
+                R.LONG_EDGE_APSP_MIN_DENSITY = old
+        g = red.compact()
+        kept = [(int(g.node_ids[a]), int(g.node_ids[b]), float(w)) for a, b, w in zip(g.eu, g.ev, g.ew)]
+        assert brute_force_steiner(n, kept, terms) == pytest.approx(opt, abs=1e-9), test
+
+
+def test_special_distance_deletes_an_edge_it_must():
+    # path 0 -(1)- 1 -(1)- 2 with terminal 1 in the middle, and a direct edge 0-2 of cost 1.5:
+    # max(d(0,1), d(2,1)) = 1 < 1.5, so {0, 2} is in no optimal tree (terminals 0, 1, 2 and
+    # also any other terminal set containing 1)
+    eu, ev, ew = np.array([0, 1, 0]), np.array([1, 2, 2]), np.array([1.0, 1.0, 1.5])
+    red = Reducer(3, eu, ev, ew, np.array([1, 0]))
+    assert red.sd_test() == 1
+    assert not red.alive[2] and red.alive[0] and red.alive[1]

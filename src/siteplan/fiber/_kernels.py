@@ -420,6 +420,79 @@ def _reconnect(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, comp, n_comp, limit
 
 
 @njit(**NJIT_OPTIONS)
+def _reconnect_two(indptr, adj_v, adj_e, eu, ev, ew, edge_ok, comp, sources, limit, dist, pred):
+    """Cheapest path from the component of ``sources`` (all labelled ``comp[s]``) to the
+    other labelled component through free nodes (``comp == -1``), if shorter than
+    ``limit``. ``dist`` (inf) and ``pred`` (-1) are work arrays of size n, restored on
+    exit. Returns (cost, edge ids); cost is inf when no such path exists."""
+    src = comp[sources[0]]
+    heap = [(0.0, np.int64(0))]
+    heap.pop()
+    touched = [np.int64(0)]
+    touched.pop()
+    for i in range(sources.shape[0]):
+        s = sources[i]
+        dist[s] = 0.0
+        touched.append(s)
+        heapq.heappush(heap, (0.0, s))
+    best = limit
+    best_e = -1
+    best_x = -1
+    while len(heap) > 0:
+        d, x = heapq.heappop(heap)
+        if d > dist[x]:
+            continue
+        if d >= best:
+            break
+        for k in range(indptr[x], indptr[x + 1]):
+            e = adj_e[k]
+            if not edge_ok[e]:
+                continue
+            y = adj_v[k]
+            cy = comp[y]
+            if cy == src:
+                continue
+            nd = d + ew[e]
+            if nd >= best:
+                continue
+            if cy >= 0:
+                best = nd
+                best_e = e
+                best_x = x
+                continue
+            if nd < dist[y]:
+                if dist[y] == _INF:
+                    touched.append(y)
+                dist[y] = nd
+                pred[y] = e
+                heapq.heappush(heap, (nd, y))
+    n_out = 0
+    if best_e >= 0:
+        n_out = 1
+        y = best_x
+        while comp[y] != src:
+            n_out += 1
+            pe = pred[y]
+            y = eu[pe] + ev[pe] - y
+    out = np.empty(n_out, np.int64)
+    if best_e >= 0:
+        out[0] = best_e
+        i = 1
+        y = best_x
+        while comp[y] != src:
+            pe = pred[y]
+            out[i] = pe
+            i += 1
+            y = eu[pe] + ev[pe] - y
+    for v in touched:
+        dist[v] = _INF
+        pred[v] = -1
+    if best_e < 0:
+        return _INF, out
+    return best, out
+
+
+@njit(**NJIT_OPTIONS)
 def _key_paths(n, indptr, adj_v, adj_e, eu, ev, tree, is_term, deg):
     """Decompose a tree into key paths. Returns (path_ptr, path_edges, path_end_a,
     path_end_b): path p has edges path_edges[path_ptr[p]:path_ptr[p+1]]."""
@@ -486,6 +559,8 @@ def _local_search_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_term, 
     eps = 1e-9
     m = eu.shape[0]
     comp = np.full(n, -1, np.int64)
+    work_dist = np.full(n, _INF)
+    work_pred = np.full(n, -1, np.int64)
     for _round in range(max_rounds):
         improved = False
         # ---- key-path exchange ----
@@ -534,7 +609,23 @@ def _local_search_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_term, 
             seeds[0] = pa[p]
             seeds[1] = pb[p]
             _label_components(n, indptr, adj_v, adj_e, tree, node_in, comp, seeds)
-            add, chosen = _reconnect(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, comp, 2, cost - eps)
+            # search from the smaller side
+            n0 = 0
+            n1 = 0
+            for v in range(n):
+                if comp[v] == 0:
+                    n0 += 1
+                elif comp[v] == 1:
+                    n1 += 1
+            side = 0 if n0 <= n1 else 1
+            srcs = np.empty(min(n0, n1), np.int64)
+            j = 0
+            for v in range(n):
+                if comp[v] == side:
+                    srcs[j] = v
+                    j += 1
+            add, chosen = _reconnect_two(indptr, adj_v, adj_e, eu, ev, ew, edge_ok, comp, srcs, cost - eps,
+                                         work_dist, work_pred)
             if add < cost - eps:
                 for e in chosen:
                     tree[e] = True
@@ -816,172 +907,105 @@ def _saturated_edges_kernel(m, rc):
 
 
 @njit(**NJIT_OPTIONS)
-def _local_mst_prune(n, indptr, adj_v, adj_e, ew, edge_ok, nodes, node_in, is_term, key, pe, done, deg):
-    """MST (Prim) of the subgraph induced by ``nodes`` (flags in ``node_in``) followed by
-    pruning of non-terminal leaves, touching only those nodes and their edges. Work
-    arrays ``key``, ``pe``, ``done``, ``deg`` (size n) are reset on exit. Returns
-    (edge ids, cost); cost is inf when the nodes are not connected."""
-    k = nodes.shape[0]
-    start = nodes[0]
-    for i in range(k):
-        if is_term[nodes[i]]:
-            start = nodes[i]
-            break
-    heap = [(0.0, np.int64(start))]
-    key[start] = 0.0
-    chosen = [np.int64(0)]
-    chosen.pop()
-    n_done = 0
-    while len(heap) > 0:
-        d, x = heapq.heappop(heap)
-        if done[x] or d > key[x]:
-            continue
-        done[x] = True
-        n_done += 1
-        if pe[x] >= 0:
-            chosen.append(pe[x])
-        for kk in range(indptr[x], indptr[x + 1]):
-            e = adj_e[kk]
-            if not edge_ok[e]:
-                continue
-            y = adj_v[kk]
-            if not node_in[y] or done[y]:
-                continue
-            if ew[e] < key[y]:
-                key[y] = ew[e]
-                pe[y] = e
-                heapq.heappush(heap, (ew[e], y))
-    connected = n_done == k
-    # prune non-terminal leaves
-    alive_e = np.ones(len(chosen), np.bool_)
-    cost = 0.0
-    if connected:
-        for i in range(len(chosen)):
-            e = chosen[i]
-            # endpoints: the child is the node whose pe is e
-            cost += ew[e]
-        for i in range(k):
-            x = nodes[i]
-            if pe[x] >= 0:
-                deg[x] += 1
-                e = pe[x]
-                # parent end
-                for kk in range(indptr[x], indptr[x + 1]):
-                    if adj_e[kk] == e:
-                        deg[adj_v[kk]] += 1
-                        break
-        stack = [np.int64(0)]
-        stack.pop()
-        for i in range(k):
-            x = nodes[i]
-            if deg[x] == 1 and not is_term[x]:
-                stack.append(x)
-        # map edge -> index in chosen via pe of child; removal marks the edge dead
-        dead = [np.int64(0)]
-        dead.pop()
-        while len(stack) > 0:
-            x = stack.pop()
-            if deg[x] != 1 or is_term[x]:
-                continue
-            # find the single live tree edge at x
-            for kk in range(indptr[x], indptr[x + 1]):
-                e = adj_e[kk]
-                y = adj_v[kk]
-                if not node_in[y]:
-                    continue
-                live = (pe[x] == e or pe[y] == e) and deg[y] > 0
-                if live:
-                    is_dead = False
-                    for dd in dead:
-                        if dd == e:
-                            is_dead = True
-                            break
-                    if is_dead:
-                        continue
-                    dead.append(e)
-                    deg[x] -= 1
-                    deg[y] -= 1
-                    cost -= ew[e]
-                    if deg[y] == 1 and not is_term[y]:
-                        stack.append(y)
-                    break
-        for i in range(len(chosen)):
-            for dd in dead:
-                if dd == chosen[i]:
-                    alive_e[i] = False
-                    break
-    else:
-        cost = _INF
-    cnt = 0
-    for i in range(len(chosen)):
-        if alive_e[i]:
-            cnt += 1
-    out = np.empty(cnt, np.int64)
-    j = 0
-    for i in range(len(chosen)):
-        if alive_e[i]:
-            out[j] = chosen[i]
-            j += 1
-    for i in range(k):
-        x = nodes[i]
-        key[x] = _INF
-        pe[x] = -1
-        done[x] = False
-        deg[x] = 0
-    return out, cost
-
-
-@njit(**NJIT_OPTIONS)
 def _vertex_insertion_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, is_term, tree):
     """Steiner vertex insertion (Minoux 1990): for each vertex outside the tree with at
-    least two tree neighbours, take the MST of the tree's vertices plus it, prune, and
-    keep it when cheaper. ``tree`` is updated in place; returns the final cost."""
+    least two tree neighbours, the MST of the tree's vertices plus it, pruned, replaces the
+    tree when cheaper. The tree is first made the MST of its own vertices; then (cycle
+    property) the MST with one more vertex only needs the tree's edges plus the new
+    vertex's edges into the tree. ``tree`` is updated in place; returns the final cost."""
     eps = 1e-9
     m = eu.shape[0]
     node_in = _tree_nodes(n, eu, ev, tree, is_term)
+    t0, c0 = _mst_prune_kernel(n, indptr, adj_v, adj_e, eu, ev, ew, edge_ok, node_in, is_term)
     cost = 0.0
     for e in range(m):
         if tree[e]:
             cost += ew[e]
-    key = np.full(n, _INF)
-    pe = np.full(n, -1, np.int64)
-    done = np.zeros(n, np.bool_)
+    if c0 <= cost + eps:
+        tree[:] = t0
+        cost = c0
+        node_in = _tree_nodes(n, eu, ev, tree, is_term)
+    parent = np.arange(n)
     deg = np.zeros(n, np.int64)
-    nodes_l = [np.int64(0)]
-    nodes_l.pop()
-    for v in range(n):
-        if node_in[v]:
-            nodes_l.append(np.int64(v))
+    te = [np.int64(0)]
+    te.pop()
+    for e in range(m):
+        if tree[e]:
+            te.append(np.int64(e))
     for v in range(n):
         if node_in[v]:
             continue
-        cnt = 0
+        ve = [np.int64(0)]
+        ve.pop()
         for k in range(indptr[v], indptr[v + 1]):
             if edge_ok[adj_e[k]] and node_in[adj_v[k]]:
-                cnt += 1
-                if cnt >= 2:
-                    break
-        if cnt < 2:
+                ve.append(adj_e[k])
+        if len(ve) < 2:
             continue
-        nodes = np.empty(len(nodes_l) + 1, np.int64)
-        for i in range(len(nodes_l)):
-            nodes[i] = nodes_l[i]
-        nodes[len(nodes_l)] = v
-        node_in[v] = True
-        edges, c2 = _local_mst_prune(n, indptr, adj_v, adj_e, ew, edge_ok, nodes, node_in, is_term, key, pe, done, deg)
+        # the new vertex's edges first: on equal costs they win (stable sort), which
+        # lets pruning profit from ties
+        nt = len(te)
+        nv = len(ve)
+        cand = np.empty(nt + nv, np.int64)
+        for i in range(nv):
+            cand[i] = ve[i]
+        for i in range(nt):
+            cand[nv + i] = te[i]
+        w = np.empty(cand.shape[0])
+        for i in range(cand.shape[0]):
+            w[i] = ew[cand[i]]
+        order = np.argsort(w, kind="mergesort")
+        chosen = [np.int64(0)]
+        chosen.pop()
+        c2 = 0.0
+        for i in range(order.shape[0]):
+            e = cand[order[i]]
+            ra = _find(parent, eu[e])
+            rb = _find(parent, ev[e])
+            if ra != rb:
+                parent[ra] = rb
+                chosen.append(e)
+                c2 += ew[e]
+        # reset union-find on the nodes touched
+        for i in range(cand.shape[0]):
+            e = cand[i]
+            parent[eu[e]] = eu[e]
+            parent[ev[e]] = ev[e]
+        # prune non-terminal leaves
+        alive = np.ones(len(chosen), np.bool_)
+        for i in range(len(chosen)):
+            e = chosen[i]
+            deg[eu[e]] += 1
+            deg[ev[e]] += 1
+        changed = True
+        while changed:
+            changed = False
+            for i in range(len(chosen)):
+                if not alive[i]:
+                    continue
+                e = chosen[i]
+                a = eu[e]
+                b = ev[e]
+                if (deg[a] == 1 and not is_term[a]) or (deg[b] == 1 and not is_term[b]):
+                    alive[i] = False
+                    deg[a] -= 1
+                    deg[b] -= 1
+                    c2 -= ew[e]
+                    changed = True
+        for i in range(len(chosen)):
+            e = chosen[i]
+            deg[eu[e]] = 0
+            deg[ev[e]] = 0
         if c2 < cost - eps:
-            for e in range(m):
-                tree[e] = False
-            for e in edges:
-                tree[e] = True
+            for i in range(len(te)):
+                tree[te[i]] = False
+            te.clear()
+            for i in range(len(chosen)):
+                if alive[i]:
+                    tree[chosen[i]] = True
+                    te.append(chosen[i])
             cost = c2
             node_in = _tree_nodes(n, eu, ev, tree, is_term)
-            nodes_l.clear()
-            for x in range(n):
-                if node_in[x]:
-                    nodes_l.append(np.int64(x))
-        else:
-            node_in[v] = False
     return cost
 
 

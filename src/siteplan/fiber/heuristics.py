@@ -139,9 +139,11 @@ def perturbed_search(
     best_tree, best_cost = None, np.inf
     deltas = (0.05, 0.1, 0.2, 0.4)
     terms = g.terminals
+    slowest = 0.0
     for it in range(max_iter):
-        if time.perf_counter() > deadline:
-            break
+        start = time.perf_counter()
+        if start + slowest > deadline:
+            break  # the next start would likely end after the deadline
         delta = deltas[it % len(deltas)]
         gp = dataclasses.replace(g, ew=g.ew * (1.0 + delta * rng.random(g.m)))
         res = sph(gp, int(terms[rng.integers(terms.shape[0])]))
@@ -151,6 +153,7 @@ def perturbed_search(
         tree, cost = local_search(g, tree)
         if cost < best_cost - 1e-9:
             best_tree, best_cost = tree, cost
+        slowest = max(slowest, time.perf_counter() - start)
     if best_tree is None:
         return construct(g, deadline, n_starts=1, n_improve=1)
     return best_tree, best_cost

@@ -396,17 +396,20 @@ def _pipeline(
 
         it = 0
         stats["perturbation_rounds"] = 0
-        while it < max_iter and time.perf_counter() < imp_deadline:
+        per_start = 0.0  # slowest single perturbed start so far [s]
+        while it < max_iter and time.perf_counter() + per_start < imp_deadline:
+            started = time.perf_counter()
             tree, cost = perturbed_search(g, imp_deadline, PERTURBATIONS_PER_ROUND, seed=it + 1)
+            per_start = max(per_start, (time.perf_counter() - started) / PERTURBATIONS_PER_ROUND)
             it += PERTURBATIONS_PER_ROUND
             stats["perturbation_rounds"] += 1
             add_elite(tree, cost)
-            if recombine and len(elite) >= 2 and time.perf_counter() < imp_deadline:
+            if recombine and len(elite) >= 2 and time.perf_counter() + RECOMBINE_SECONDS < imp_deadline:
                 sub_budget = min(max(imp_deadline - time.perf_counter(), 0.05), RECOMBINE_SECONDS)
                 res = _recombine(g, [t for _, _, t in elite], sub_budget)
                 if res is not None:
                     add_elite(*res)
-        if inc.cost < before and left() > 0:
+        if inc.cost < before and left() > 0.1 * budget:
             # a better incumbent eliminates more
             while bound_and_eliminate(1) > 0 and state["rounds"] < 12:
                 pass
