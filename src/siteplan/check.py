@@ -10,7 +10,6 @@ none is.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -26,18 +25,13 @@ _TOL = 1e-6
 
 
 def load_plan_json(plan_dir: str | os.PathLike) -> dict:
-    """Read ``plan.json`` of a plan folder (or the file itself)."""
+    """Read ``plan.json`` of a plan folder (or the file itself), with the report's size and
+    format checks, and refuse plan versions this checker does not know."""
+    from siteplan.report.load import load_plan_json as _load
+
     p = Path(plan_dir)
     f = p / "plan.json" if p.is_dir() else p
-    if not f.is_file():
-        raise ScenarioError(Problem(str(f), None, None, "plan file not found"))
-    try:
-        d = json.loads(f.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ScenarioError(Problem(str(f), None, None, "plan.json is not valid JSON", str(exc))) from None
-    if not isinstance(d, dict) or d.get("format") != "siteplan-plan":
-        raise ScenarioError(Problem(str(f), None, "format", "not a siteplan plan", d.get("format") if isinstance(d, dict)
-                                    else type(d).__name__))
+    d = _load(f)
     if d.get("version") != 1:
         raise ScenarioError(Problem(str(f), None, "version", "unsupported plan version", d.get("version")))
     return d
