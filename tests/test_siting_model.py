@@ -174,3 +174,14 @@ def test_exclude_policy_drops_unservable_points_and_lists_them():
     assert plan_cost(lenient, sp_, ss, kk, pp) == pytest.approx(best[0], abs=1e-6)
     # honest reporting: village 0 is not counted as fully covered
     assert not plan.village_covered[0, -1]
+
+
+def test_station_quota_above_free_tenancy_is_diagnosed():
+    inp = random_inputs(4)
+    # 3 sites x 2 operators, 1 slot taken, max 2 tenants each: at most 5 new stations
+    inp = SitingInputs(**{**inp.__dict__, "quotas_stations": np.array([[9, 9], [0, -1]])})
+    plan = solve_siting(inp)
+    assert plan.status == "infeasible"
+    f = next(f for f in plan.findings if f.kind == "station_quota")
+    assert "need 9 stations" in f.message and "tenant slots" in f.message
+    assert f.details["needed"] == 9 and f.details["free_total"] < 9
