@@ -55,13 +55,7 @@ def machine_info() -> dict:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count()
-    versions = {n: _version(n) for n in LIBRARIES}
-    try:
-        from siteplan.optimize.backends.highs import highs_version
-
-        versions["HiGHS (highspy)"] = highs_version()
-    except Exception:  # noqa: BLE001 - only informative
-        pass
+    versions = {n: _version(n) for n in LIBRARIES}    # (no Highs() here: it prints a banner on stdout)
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
