@@ -16,7 +16,7 @@ import math
 import statistics
 from pathlib import Path
 
-__all__ = ["claims", "render_readme", "write_figure", "main"]
+__all__ = ["claims", "merge_results", "render_readme", "write_figure", "main"]
 
 NM = "not measured"
 
@@ -52,13 +52,13 @@ def _fmt(x, unit: str = "", nd: int = 3) -> str:
     return f"{s}{unit}"
 
 
-def _ratio(a, b) -> str:
+def _ratio(a, b, nd: int = 2) -> str:
     try:
         if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)) or a <= 0 or b <= 0:
             return "–"
     except TypeError:
         return "–"
-    return f"{a / b:.2f}×"
+    return f"{a / b:.{nd}f}×"
 
 
 def _row(issue, claim, ours, peer_name, peer, ratio, met, note=""):
@@ -80,6 +80,49 @@ def _area_note(res: dict, area: str) -> str:
 def _cores(res: dict) -> int:
     m = res.get("machine", {})
     return int(m.get("usable_cores") or m.get("cores") or 1)
+
+
+def merge_results(results: list[dict]) -> dict:
+    """Combine several runs (e.g. the quick suite and a full-profile pipeline run) into one.
+
+    Benchmarks of an area are concatenated, a later run's case replacing an earlier one of
+    the same full name; scale points are merged by size (later wins); every run's machine
+    description is kept under ``runs``.
+    """
+    if len(results) == 1:
+        return results[0]
+    out = {"profile": " + ".join(r.get("profile", "?") for r in results), "machine": results[0].get("machine", {}),
+           "areas": {}, "scale": [], "runs": [], "finished_utc": results[-1].get("finished_utc"),
+           "benchmark_disabled": all(r.get("benchmark_disabled") for r in results)}
+    scale: dict[str, dict] = {}
+    for r in results:
+        out["runs"].append({"profile": r.get("profile"), "finished_utc": r.get("finished_utc"),
+                            "machine": r.get("machine", {}), "areas": sorted(r.get("areas", {})),
+                            "scale_sizes": [s.get("size") for s in r.get("scale", []) or []]})
+        for a, d in r.get("areas", {}).items():
+            cur = out["areas"].get(a)
+            if cur is None or not cur.get("ran"):
+                out["areas"][a] = dict(d, benchmarks=list(d.get("benchmarks", []) or []))
+                continue
+            if not d.get("ran"):
+                continue
+            seen = {b.get("fullname"): i for i, b in enumerate(cur["benchmarks"])}
+            for b in d.get("benchmarks", []) or []:
+                if b.get("fullname") in seen:
+                    cur["benchmarks"][seen[b.get("fullname")]] = b
+                else:
+                    cur["benchmarks"].append(b)
+            cur["summary"] = f"{cur.get('summary', '')}; {d.get('summary', '')}"
+            cur["seconds"] = (cur.get("seconds") or 0.0) + (d.get("seconds") or 0.0)
+            cur["load_after"] = d.get("load_after")
+            if d.get("returncode") != 0:
+                cur["returncode"] = d.get("returncode")
+        for s in r.get("scale", []) or []:
+            scale[s.get("size")] = s
+    order = ["tiny", "small", "shantou-2016", "shantou-x2", "shantou-x4"]
+    out["scale"] = sorted(scale.values(), key=lambda s: order.index(s["size"]) if s.get("size") in order else 99)
+    out["machine"] = dict(out["machine"], load_average_end=results[-1].get("machine", {}).get("load_average_end"))
+    return out
 
 
 # ----------------------------------------------------------------------------- claims
@@ -266,7 +309,8 @@ def _claims_siting(res: dict) -> list[dict]:
                 peer_txt.append(f"{peer}: {pe.get('status')}, obj {_fmt(pe.get('objective'))}, "
                                 f"gap {_fmt(_pct(pe.get('gap')), ' %')}, {_fmt(pe.get('seconds'), ' s')}")
                 if ours is not None:
-                    ratios.append(f"obj {peer}/siteplan {_ratio(pe.get('objective'), ours['extra_info'].get('objective'))}")
+                    ratios.append(f"obj {peer}/siteplan "
+                                  f"{_ratio(pe.get('objective'), ours['extra_info'].get('objective'), 4)}")
         rows.append(_row(5, "Shantou-2016: a plan meeting every target and quota within 2 min",
                          f"{e.get('status')} in {_fmt(t, ' s')}; obj {_fmt(e.get('objective'))}, "
                          f"gap {_fmt(_pct(e.get('gap')), ' %')}", "HiGHS alone (scipy) / CBC alone (PuLP), same limit",
@@ -426,7 +470,7 @@ def _pipeline_tables(res: dict) -> str:
             srows.append([s, peer, e.get("solver", ""), _fmt(e.get("time_limit_s"), " s"), e.get("status"),
                           _fmt(e.get("objective"), nd=9), _fmt(e.get("bound"), nd=9), _fmt(_pct(e.get("gap")), " %"),
                           _fmt(e.get("seconds"), " s"), _ratio(e.get("seconds"), ro.get("seconds")),
-                          _ratio(e.get("objective"), ro.get("objective"))])
+                          _ratio(e.get("objective"), ro.get("objective"), 4)])
     t3 = _md(["instance", "peer", "solver", "limit", "status", "objective [CNY]", "bound [CNY]", "gap",
               "time", "time / siteplan", "objective / siteplan"], srows)
     return (f"### Instances\n\n{t1}\n\n### Time by phase\n\n{t2}\n\n"
@@ -557,6 +601,10 @@ def write_figure(res: dict, path: str | Path) -> Path | None:
     a2.set_title("peak memory vs instance size")
     a2.grid(True, which="both", alpha=0.3)
     a2.legend(fontsize=8)
+    from matplotlib.ticker import NullFormatter
+
+    for ax in (a1, a2):
+        ax.xaxis.set_minor_formatter(NullFormatter())
     m = res.get("machine", {})
     fig.suptitle(f"siteplan scale curve — {res.get('profile')} profile, {m.get('cpu', '?')}, "
                  f"{m.get('usable_cores', '?')} cores", fontsize=9)
@@ -568,6 +616,17 @@ def write_figure(res: dict, path: str | Path) -> Path | None:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
     return path
+
+
+def _runs_table(res: dict) -> str:
+    runs = res.get("runs")
+    if not runs:
+        return ""
+    rows = [[r.get("profile"), r.get("finished_utc"), ", ".join(r.get("areas", [])), ", ".join(r.get("scale_sizes", [])),
+             f"{r.get('machine', {}).get('load_average')} → {r.get('machine', {}).get('load_average_end')}"]
+            for r in runs]
+    return "Runs merged into this page:\n\n" + _md(["profile", "finished", "areas", "scale sizes",
+                                                     "load start → end"], rows) + "\n"
 
 
 def render_readme(res: dict, figure_name: str | None = "scale_curve.png", source: str = "results.json") -> str:
@@ -605,6 +664,7 @@ def render_readme(res: dict, figure_name: str | None = "scale_curve.png", source
             ["not installed", ", ".join(m.get("not_installed", [])) or "–"],
         ]),
         "",
+        _runs_table(res),
         "The machine is shared with other engineers' jobs (see the load average): absolute times are noisy; "
         "ratios against a peer measured in the same run are the figures to read.",
         "",
@@ -665,11 +725,12 @@ def main(argv=None) -> int:
     from siteplan.io.atomic import atomic_write_text
 
     ap = argparse.ArgumentParser(description="Regenerate benchmarks/README.md and the scale-curve figure.")
-    ap.add_argument("results", help="results JSON written by `siteplan bench --out`")
+    ap.add_argument("results", nargs="+", help="results JSON(s) written by `siteplan bench --out`; several are "
+                                               "merged (later runs replace the same cases of earlier ones)")
     ap.add_argument("--readme", default=None, help="README to write (default: benchmarks/README.md of the checkout)")
     ap.add_argument("--figure", default=None, help="figure to write (default: scale_curve.png next to the README)")
     a = ap.parse_args(argv)
-    res = json.loads(Path(a.results).read_text())
+    res = merge_results([json.loads(Path(f).read_text()) for f in a.results])
     if a.readme:
         readme = Path(a.readme)
     else:
@@ -685,7 +746,7 @@ def main(argv=None) -> int:
         rel = figure.relative_to(readme.parent).as_posix() if written else None
     except ValueError:
         rel = str(figure)
-    atomic_write_text(readme, render_readme(res, rel, Path(a.results).name))
+    atomic_write_text(readme, render_readme(res, rel, ", ".join(Path(f).name for f in a.results)))
     print(f"wrote {readme}" + (f" and {figure}" if written else " (no figure: fewer than two sizes measured)"))
     return 0
 
