@@ -635,8 +635,11 @@ def render_readme(res: dict, figure_name: str | None = "scale_curve.png", source
     area_rows = []
     for a, d in res.get("areas", {}).items():
         if d.get("ran"):
+            summ = d.get("summary", "")
+            if summ.startswith("Wrote benchmark data"):      # results of a runner that kept no pytest summary
+                summ = "(pytest summary not recorded)"
             area_rows.append([a, d.get("returncode"), _fmt(d.get("seconds"), " s"), len(d.get("benchmarks", [])),
-                              d.get("summary", ""), f"{d.get('load_before')} → {d.get('load_after')}"])
+                              summ, f"{d.get('load_before')} → {d.get('load_after')}"])
         else:
             area_rows.append([a, "not run", "–", 0, d.get("reason", ""), "–"])
     claim_rows = [[r["issue"], r["claim"], r["ours"], r["peer_name"], r["peer"], r["ratio"], r["met"], r["note"]]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,9 @@ def find_benchmarks(explicit: str | os.PathLike | None = None) -> Path | None:
     if root is not None and (root / "benchmarks").is_dir():
         return root / "benchmarks"
     return None
+
+
+_SUMMARY = re.compile(r"\b\d+ (passed|failed|errors?|skipped|deselected)\b.* in [0-9.]+s")
 
 
 def _strip(bench_json: dict) -> list[dict]:
@@ -112,10 +116,12 @@ def _run_area(area: str, bench_dir: Path | None, prof: str, disable: bool, tmp: 
             text = text.decode(errors="replace")
     secs = time.perf_counter() - t0
     lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
-    summary = lines[-1] if lines else ""
+    counts = [ln for ln in lines if _SUMMARY.search(ln)]
+    summary = counts[-1].strip("= ") if counts else (lines[-1] if lines else "")
     res = {"ran": True, "returncode": rc, "seconds": secs, "summary": summary, "load_before": load0,
            "load_after": load_average(), "command": " ".join(cmd[1:]),
-           "failures": [ln for ln in lines if ln.startswith(("FAILED", "ERROR"))][:20]}
+           "failures": [ln for ln in lines if ln.startswith(("FAILED", "ERROR", "SKIPPED"))][:40],
+           "tail": lines[-15:]}
     if jpath.is_file():
         try:
             res["benchmarks"] = _strip(json.loads(jpath.read_text()))
