@@ -135,3 +135,19 @@ def test_scaled_rejects_bad_factor(tmp_path):
         scaled(src, 0, 0, tmp_path / "bad")
     with pytest.raises(ScenarioError, match="factor"):
         scaled(src, 1.5, 0, tmp_path / "bad")
+
+
+def _sleeps_in_a_grandchild(spec, time_limit, gap):
+    subprocess.run(["sleep", "60"])
+    return {}
+
+
+def test_peer_watchdog_kills_an_overrunning_solver_and_its_children(monkeypatch):
+    from siteplan.bench import peers
+
+    monkeypatch.setattr(peers, "WATCHDOG_FACTOR", 1.0)
+    monkeypatch.setattr(peers, "WATCHDOG_GRACE_S", 0.5)
+    out = peers._watched(_sleeps_in_a_grandchild)(None, 0.5, 0.0)
+    assert out["status"] == "killed" and out["seconds"] < 30 and not out["feasible"]
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "sleep 60" not in ps

@@ -16,12 +16,16 @@ Every peer returns the same dict: ``objective`` (recomputed from the returned so
 never the solver's own figure), ``bound`` (nan when the peer does not report one),
 ``gap``, ``status`` (``optimal`` — within the requested relative gap — / ``feasible`` / ``no_solution`` / ``infeasible`` /
 ``error``), ``feasible`` (the returned solution satisfies the model within 1e-6),
-``seconds`` (wall, including the model build for PuLP) and ``build_seconds``.
+``seconds`` (wall, including the model build for PuLP) and ``build_seconds``. The two
+peers outside siteplan run in a forked child under a wall-clock watchdog (limit x 1.5 +
+30 s); a peer that overruns it is killed and reported as ``status: "killed"``.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import signal
 import time
 import warnings
 from typing import Callable
@@ -134,11 +138,61 @@ def _cbc_pulp(spec: MilpSpec, time_limit: float | None, gap: float) -> dict:
                     infeasible=prob.status == pulp.LpStatusInfeasible, gap_tol=gap)
 
 
+#: A peer running longer than its limit x this factor + WATCHDOG_GRACE_S is killed.
+WATCHDOG_FACTOR = 1.5
+WATCHDOG_GRACE_S = 30.0
+
+
+def _child_main(fn, spec, time_limit, gap, conn):
+    os.setpgrp()                      # own process group: the watchdog kills the solver's children too
+    try:
+        conn.send(fn(spec, time_limit, gap))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent as an error result
+        conn.send({"error": f"{type(exc).__name__}: {exc}"})
+    finally:
+        conn.close()
+
+
+def _watched(fn):
+    """Run ``fn`` in a forked child with a wall-clock watchdog (CBC through PuLP can overrun
+    its limit by minutes; see ecosystem.md); an overrun is a result, ``status: "killed"``."""
+
+    def run(spec, time_limit, gap):
+        import multiprocessing as mp
+
+        if time_limit is None or "fork" not in mp.get_all_start_methods():
+            return fn(spec, time_limit, gap)
+        ctx = mp.get_context("fork")
+        parent, child = ctx.Pipe(duplex=False)
+        t0 = time.perf_counter()
+        p = ctx.Process(target=_child_main, args=(fn, spec, time_limit, gap, child), daemon=True)
+        p.start()
+        child.close()
+        budget = time_limit * WATCHDOG_FACTOR + WATCHDOG_GRACE_S
+        out = parent.recv() if parent.poll(budget) else None
+        if out is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.join(5)
+            return {"objective": math.nan, "bound": math.nan, "gap": math.nan, "status": "killed",
+                    "feasible": False, "seconds": time.perf_counter() - t0, "build_seconds": math.nan,
+                    "solver": fn.__name__.strip("_"),
+                    "message": f"no answer within {budget:.0f} s (limit {time_limit:g} s): killed by the watchdog"}
+        p.join(5)
+        if "error" in out:
+            raise RuntimeError(out["error"])
+        return out
+
+    return run
+
+
 #: peer name -> function (spec, time_limit [s], relative gap) -> result dict
 PEERS: dict[str, Callable[[MilpSpec, float | None, float], dict]] = {
-    "siteplan": _siteplan,
-    "highs-scipy": _highs_scipy,
-    "cbc-pulp": _cbc_pulp,
+    "siteplan": _siteplan,                    # the adapter has its own watchdog
+    "highs-scipy": _watched(_highs_scipy),
+    "cbc-pulp": _watched(_cbc_pulp),
 }
 
 
