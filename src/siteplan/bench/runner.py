@@ -118,7 +118,7 @@ def _run_area(area: str, bench_dir: Path | None, prof: str, disable: bool, tmp: 
     lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
     counts = [ln for ln in lines if _SUMMARY.search(ln)]
     summary = counts[-1].strip("= ") if counts else (lines[-1] if lines else "")
-    res = {"ran": True, "returncode": rc, "seconds": secs, "summary": summary, "load_before": load0,
+    res = {"ran": True, "profile": prof, "returncode": rc, "seconds": secs, "summary": summary, "load_before": load0,
            "load_after": load_average(), "command": " ".join(cmd[1:]),
            "failures": [ln for ln in lines if ln.startswith(("FAILED", "ERROR", "SKIPPED"))][:40],
            "tail": lines[-15:]}
