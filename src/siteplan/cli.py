@@ -443,11 +443,9 @@ def bench(prof, out, areas, bench_dir, disable, no_scale, readme):
     res = run_suite(prof, areas=areas.split(",") if areas else None, out=out, benchmarks=bench_dir,
                     disable=disable, scale=not no_scale, log=lambda m: click.echo(m, err=True))
     if readme:
-        from siteplan.bench.report import render_readme, write_figure
-        from siteplan.io.atomic import atomic_write_text
+        from siteplan.bench.report import write_readme
 
-        fig = write_figure(res, Path(readme).parent / "scale_curve.png")
-        atomic_write_text(readme, render_readme(res, "scale_curve.png" if fig else None, Path(out).name))
+        write_readme(res, readme, Path(out).name)
     bad = {a: d.get("returncode") for a, d in res["areas"].items() if d.get("ran") and d.get("returncode") != 0}
     echo_json({"out": out, "profile": prof, "areas": {a: (d.get("summary") if d.get("ran") else f"not run: "
                                                           f"{d.get('reason')}") for a, d in res["areas"].items()},

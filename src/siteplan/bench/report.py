@@ -16,7 +16,7 @@ import math
 import statistics
 from pathlib import Path
 
-__all__ = ["claims", "import_fiber_csv", "merge_results", "render_readme", "write_figure", "main"]
+__all__ = ["claims", "import_fiber_csv", "merge_results", "render_readme", "write_figure", "write_readme", "main"]
 
 NM = "not measured"
 
@@ -778,10 +778,33 @@ def render_readme(res: dict, figure_name: str | None = "scale_curve.png", source
     return "\n".join(parts)
 
 
+def write_readme(res: dict, readme: str | Path, source: str, *, fiber_csv=None,
+                 figure: str | Path | None = None) -> tuple[Path, Path | None]:
+    """Write ``readme`` and the scale-curve figure (default ``scale_curve.png`` beside it).
+
+    ``fiber_csv``: SteinLib tables to import (None = ``fiber/results_*.csv`` next to the README).
+    Returns (readme, figure or None when fewer than two sizes were measured)."""
+    from siteplan.io.atomic import atomic_write_text
+
+    readme = Path(readme)
+    if fiber_csv is None:
+        fiber_csv = sorted((readme.parent / "fiber").glob("results_*.csv"))
+    if fiber_csv:
+        import_fiber_csv(res, fiber_csv)
+    figure = Path(figure) if figure else readme.parent / "scale_curve.png"
+    written = write_figure(res, figure)
+    rel = None
+    if written:
+        try:
+            rel = figure.resolve().relative_to(readme.parent.resolve()).as_posix()
+        except ValueError:
+            rel = str(figure)
+    atomic_write_text(readme, render_readme(res, rel, source))
+    return readme, written
+
+
 def main(argv=None) -> int:
     import argparse
-
-    from siteplan.io.atomic import atomic_write_text
 
     ap = argparse.ArgumentParser(description="Regenerate benchmarks/README.md and the scale-curve figure.")
     ap.add_argument("results", nargs="+", help="results JSON(s) written by `siteplan bench --out`; several are "
@@ -802,17 +825,10 @@ def main(argv=None) -> int:
         if bdir is None:
             ap.error("no benchmarks/ folder found: pass --readme")
         readme = bdir / "README.md"
-    fiber_csv = a.fiber_csv if a.fiber_csv is not None else sorted((readme.parent / "fiber").glob("results_*.csv"))
-    if fiber_csv:
-        import_fiber_csv(res, fiber_csv)
-    figure = Path(a.figure) if a.figure else readme.parent / "scale_curve.png"
-    written = write_figure(res, figure)
-    try:
-        rel = figure.relative_to(readme.parent).as_posix() if written else None
-    except ValueError:
-        rel = str(figure)
-    atomic_write_text(readme, render_readme(res, rel, ", ".join(Path(f).name for f in a.results)))
-    print(f"wrote {readme}" + (f" and {figure}" if written else " (no figure: fewer than two sizes measured)"))
+    written = write_readme(res, readme, ", ".join(Path(f).name for f in a.results), fiber_csv=a.fiber_csv,
+                           figure=Path(a.figure) if a.figure else None)
+    figure = written[1]
+    print(f"wrote {readme}" + (f" and {figure}" if figure else " (no figure: fewer than two sizes measured)"))
     return 0
 
 
