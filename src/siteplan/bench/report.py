@@ -101,7 +101,8 @@ def merge_results(results: list[dict]) -> dict:
                             "scale_sizes": [s.get("size") for s in r.get("scale", []) or []]})
         for a, d in r.get("areas", {}).items():
             cur = out["areas"].get(a)
-            if cur is None or not cur.get("ran"):
+            if cur is None or not cur.get("ran") or (d.get("ran") and not cur.get("benchmarks")):
+                # first run of the area, or the earlier run measured nothing (e.g. all skipped)
                 out["areas"][a] = dict(d, benchmarks=list(d.get("benchmarks", []) or []))
                 continue
             if not d.get("ran"):
@@ -692,7 +693,10 @@ def render_readme(res: dict, figure_name: str | None = "scale_curve.png", source
             summ = d.get("summary", "")
             if summ.startswith("Wrote benchmark data"):      # results of a runner that kept no pytest summary
                 summ = "(pytest summary not recorded)"
-            area_rows.append([a, d.get("returncode"), _fmt(d.get("seconds"), " s"), len(d.get("benchmarks", [])),
+            n_imp = sum(1 for b in d.get("benchmarks", []) if (b.get("extra_info") or {}).get("source"))
+            count = str(len(d.get("benchmarks", [])) - n_imp) + (
+                f" (+{n_imp} imported from {', '.join(d.get('imported', []))})" if n_imp else "")
+            area_rows.append([a, d.get("returncode"), _fmt(d.get("seconds"), " s"), count,
                               summ, f"{d.get('load_before')} → {d.get('load_after')}"])
         else:
             area_rows.append([a, "not run", "–", 0, d.get("reason", ""), "–"])
