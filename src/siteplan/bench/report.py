@@ -714,6 +714,25 @@ def render_readme(res: dict, figure_name: str | None = "scale_curve.png", source
         + f", finished {res.get('finished_utc', '?')}. Regenerate with `siteplan bench --quick --out results.json` "
           "(or `--full`) and `python benchmarks/make_readme.py results.json`.",
         "",
+        "## How to run",
+        "",
+        "```",
+        "siteplan bench --quick --out results.json          # all areas, a few minutes on 2 cores",
+        "siteplan bench --full  --out full.json             # Shantou-2016, x2, x4: long",
+        "siteplan bench --quick --benchmark-disable --out smoke.json   # every case once, untimed (CI)",
+        "python benchmarks/make_readme.py results.json [full.json ...]  # this page + scale_curve.png",
+        "SITEPLAN_BENCH_PROFILE=quick pytest benchmarks/pipeline --benchmark-disable   # one area by hand",
+        "```",
+        "",
+        "Environment: `SITEPLAN_BENCH_PROFILE` (`quick` | `full`, read by every benchmark folder), "
+        "`SITEPLAN_BENCH_SIZES` (comma list of pipeline sizes: tiny, small, shantou-2016, shantou-x2, "
+        "shantou-x4), `SITEPLAN_BENCH_TIME_LIMIT` (siting limit [s] for every size), `SITEPLAN_BENCH_CACHE` "
+        "(where generated instances are kept), `SITEPLAN_SHARED` (the shared OR-Library / SteinLib / Shantou "
+        "data; set it when the checkout is not next to `shared/`). The x2 and x4 instances are synthetic: "
+        "`siteplan.generate.scaled` copies every village, candidate site and facility with a 300–2,000 m "
+        "offset and raises the quotas in proportion (station quotas capped at 90 % of the free tenancy, as "
+        "existing towers are not copied).",
+        "",
         "## Machine",
         "",
         _md(["item", "value"], [
