@@ -14,7 +14,8 @@ name               peer
 
 Every peer returns the same dict: ``objective`` (recomputed from the returned solution,
 never the solver's own figure), ``bound`` (nan when the peer does not report one),
-``gap``, ``status`` (``optimal`` — within the requested relative gap — / ``feasible`` / ``no_solution`` / ``infeasible`` /
+``gap``, ``status`` (``optimal`` — within the requested relative gap — / ``feasible`` /
+``no_solution`` / ``infeasible`` /
 ``error``), ``feasible`` (the returned solution satisfies the model within 1e-6),
 ``seconds`` (wall, including the model build for PuLP) and ``build_seconds``. The two
 peers outside siteplan run in a forked child under a wall-clock watchdog (limit x 1.5 +
@@ -96,7 +97,8 @@ def _highs_scipy(spec: MilpSpec, time_limit: float | None, gap: float) -> dict:
     secs = time.perf_counter() - t0
     bound = getattr(res, "mip_dual_bound", None)
     bound = math.nan if bound is None else sign * float(bound) + spec.offset
-    return _package(spec, res.x, bound, res.status == 0, secs, build, f"scipy.optimize.milp (scipy {scipy.__version__})",
+    return _package(spec, res.x, bound, res.status == 0, secs, build,
+                    f"scipy.optimize.milp (scipy {scipy.__version__})",
                     str(res.message), infeasible=res.status == 2, gap_tol=gap)
 
 

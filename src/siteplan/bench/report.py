@@ -426,7 +426,8 @@ def _claims_fiber(res: dict) -> list[dict]:
         secs = [ours[n]["seconds"] for n in names]
         if gmax == 0.0:
             ok = all(g <= 1e-9 for g in gaps) and statistics.median(secs) <= tmax
-            ours_txt = f"{sum(g <= 1e-9 for g in gaps)}/{len(names)} optimal; median {_fmt(statistics.median(secs), ' s')}"
+            n_opt = sum(g <= 1e-9 for g in gaps)
+            ours_txt = f"{n_opt}/{len(names)} optimal; median {_fmt(statistics.median(secs), ' s')}"
         else:
             ok = statistics.mean(gaps) <= gmax and max(secs) <= tmax * 1.1
             ours_txt = f"mean gap {statistics.mean(gaps):.3f} %; max {_fmt(max(secs), ' s')}"
@@ -435,7 +436,8 @@ def _claims_fiber(res: dict) -> list[dict]:
             pg = [100.0 * nx[n][m]["gap_to_optimum"] for n in names if m in nx.get(n, {})]
             ps = [nx[n][m]["seconds"] for n in names if m in nx.get(n, {})]
             if pg:
-                peer_txt.append(f"{m}: mean gap {statistics.mean(pg):.2f} %, median {_fmt(statistics.median(ps), ' s')}")
+                peer_txt.append(f"{m}: mean gap {statistics.mean(pg):.2f} %, "
+                                f"median {_fmt(statistics.median(ps), ' s')}")
                 ratio.append(f"time {m}/ours {_ratio(statistics.median(ps), statistics.median(secs))}")
         worse = [n for n in names for m in ("kou", "mehlhorn")
                  if m in nx.get(n, {}) and ours[n]["cost"] > nx[n][m]["cost"] + 1e-9]
@@ -677,7 +679,8 @@ def _runs_table(res: dict) -> str:
     runs = res.get("runs")
     if not runs:
         return ""
-    rows = [[r.get("profile"), r.get("finished_utc"), ", ".join(r.get("areas", [])), ", ".join(r.get("scale_sizes", [])),
+    rows = [[r.get("profile"), r.get("finished_utc"), ", ".join(r.get("areas", [])),
+             ", ".join(r.get("scale_sizes", [])),
              f"{r.get('machine', {}).get('load_average')} → {r.get('machine', {}).get('load_average_end')}"]
             for r in runs]
     return "Runs merged into this page:\n\n" + _md(["profile", "finished", "areas", "scale sizes",

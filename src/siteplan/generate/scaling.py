@@ -144,7 +144,7 @@ def scaled(scenario_dir: str | os.PathLike, factor: int, seed: int, out_dir: str
     lat_all = np.array([float(r["lat"]) for r in villages + sites])
     box = (lon_all.min(), lon_all.max(), lat_all.min(), lat_all.max())
 
-    def moved(rows, copy):
+    def moved(rows):
         lon = np.array([float(r["lon"]) for r in rows])
         lat = np.array([float(r["lat"]) for r in rows])
         dlon, dlat = _offsets(rng, len(rows), lat, min_offset_m, max_offset_m)
@@ -153,7 +153,7 @@ def scaled(scenario_dir: str | os.PathLike, factor: int, seed: int, out_dir: str
     out_villages = list(villages)
     vshift: dict[tuple[str, int], tuple[float, float, str]] = {}
     for j in range(1, factor):
-        lon, lat = moved(villages, j)
+        lon, lat = moved(villages)
         for r, x, y in zip(villages, lon, lat):
             nid = f"{r['id']}-x{j}"
             row = dict(r, id=nid, name=f"{r['name']} (x{j})", lon=f"{x:.6f}", lat=f"{y:.6f}")
@@ -169,7 +169,7 @@ def scaled(scenario_dir: str | os.PathLike, factor: int, seed: int, out_dir: str
     out_sites = list(sites)
     cands = [r for r in sites if r["kind"].strip().lower() == "candidate"]
     for j in range(1, factor):
-        lon, lat = moved(cands, j)
+        lon, lat = moved(cands)
         for r, x, y in zip(cands, lon, lat):
             out_sites.append(dict(r, id=f"{r['id']}-x{j}", lon=f"{x:.6f}", lat=f"{y:.6f}"))
 
