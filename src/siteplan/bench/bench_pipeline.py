@@ -241,7 +241,8 @@ def test_fiber(benchmark, size):
     st["fiber"] = fp
     info = {k: getattr(fp, k) for k in ("cost", "lower_bound", "gap", "status") if hasattr(fp, k)}
     info = {k: (float(v) if isinstance(v, (int, float)) else str(v)) for k, v in info.items()}
-    benchmark.extra_info.update(phase="fiber", size=size, time_limit_s=limit, **info, **_size_info(st))
+    benchmark.extra_info.update(phase="fiber", size=size, time_limit_s=limit, with_new_sites=sp is not None,
+                                **info, **_size_info(st))
 
 
 @pytest.mark.parametrize("size", SIZES)

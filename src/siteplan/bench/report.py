@@ -463,9 +463,17 @@ def _claims_fiber(res: dict) -> list[dict]:
     if fb is not None or (sc and "fiber_s" in sc):
         t = _median(fb) if fb is not None else sc["fiber_s"]
         g = fb["extra_info"].get("gap") if fb is not None else sc.get("fiber_gap")
+        if fb is not None:
+            sb = _pipeline(res, "siting", "shantou-2016")
+            sited = sb is not None and sb["extra_info"].get("status") in ("optimal", "feasible")
+            with_sites = fb["extra_info"].get("with_new_sites", sited)
+        else:
+            with_sites = sc.get("fiber_with_new_sites", False)
         rows.append(_row(6, "Shantou-2016 fiber plan in ≤ 2 min with its gap", f"{_fmt(t, ' s')}, gap "
                          f"{_fmt(_pct(g), ' %')}", "(no peer on the plan)", "–", "–",
-                         "yes" if t <= 120 else "no"))
+                         ("yes" if t <= 120 else "no") + ("" if with_sites else " (facilities only)"),
+                         "" if with_sites else "no siting plan within the siting limit: the new sites' backhaul "
+                                               "was not part of this plan"))
     else:
         rows.append(_row(6, "Shantou-2016 fiber plan in ≤ 2 min with its gap", NM, "(no peer on the plan)", "–",
                          "–", NM, "full profile only"))
