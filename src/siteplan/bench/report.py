@@ -695,7 +695,8 @@ def _runs_table(res: dict) -> str:
                                                      "load start → end"], rows) + "\n"
 
 
-def render_readme(res: dict, figure_name: str | None = "scale_curve.png", source: str = "results.json") -> str:
+def render_readme(res: dict, figure_name: str | None = "scale_curve.png", source: str = "results.json",
+                  notes=()) -> str:
     m = res.get("machine", {})
     v = m.get("versions", {})
     area_rows = []
@@ -756,6 +757,8 @@ def render_readme(res: dict, figure_name: str | None = "scale_curve.png", source
         ]),
         "",
         _runs_table(res),
+        ("Notes on these runs (by whoever ran them):\n\n" + "\n".join(f"- {n}" for n in notes) + "\n\n"
+         if notes else ""),
         "The machine is shared with other engineers' jobs (see the load average): absolute times are noisy; "
         "ratios against a peer measured in the same run are the figures to read.",
         "",
@@ -813,7 +816,7 @@ def render_readme(res: dict, figure_name: str | None = "scale_curve.png", source
 
 
 def write_readme(res: dict, readme: str | Path, source: str, *, fiber_csv=None,
-                 figure: str | Path | None = None) -> tuple[Path, Path | None]:
+                 figure: str | Path | None = None, notes=()) -> tuple[Path, Path | None]:
     """Write ``readme`` and the scale-curve figure (default ``scale_curve.png`` beside it).
 
     ``fiber_csv``: SteinLib tables to import (None = ``fiber/results_*.csv`` next to the README).
@@ -833,7 +836,7 @@ def write_readme(res: dict, readme: str | Path, source: str, *, fiber_csv=None,
             rel = figure.resolve().relative_to(readme.parent.resolve()).as_posix()
         except ValueError:
             rel = str(figure)
-    atomic_write_text(readme, render_readme(res, rel, source))
+    atomic_write_text(readme, render_readme(res, rel, source, notes))
     return readme, written
 
 
@@ -847,6 +850,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fiber-csv", nargs="*", default=None,
                     help="SteinLib tables of benchmarks/fiber/compare.py to import (default: "
                          "benchmarks/fiber/results_*.csv next to the README); --fiber-csv with no file imports none")
+    ap.add_argument("--note", action="append", default=[], help="a line of context printed under the machine table")
     ap.add_argument("--figure", default=None, help="figure to write (default: scale_curve.png next to the README)")
     a = ap.parse_args(argv)
     res = merge_results([json.loads(Path(f).read_text()) for f in a.results])
@@ -860,7 +864,7 @@ def main(argv=None) -> int:
             ap.error("no benchmarks/ folder found: pass --readme")
         readme = bdir / "README.md"
     written = write_readme(res, readme, ", ".join(Path(f).name for f in a.results), fiber_csv=a.fiber_csv,
-                           figure=Path(a.figure) if a.figure else None)
+                           figure=Path(a.figure) if a.figure else None, notes=a.note)
     figure = written[1]
     print(f"wrote {readme}" + (f" and {figure}" if figure else " (no figure: fewer than two sizes measured)"))
     return 0
