@@ -133,6 +133,8 @@ def _cbc_pulp(spec: MilpSpec, time_limit: float | None, gap: float) -> dict:
     secs = time.perf_counter() - t0
     vals = [v.varValue for v in xs]
     x = None if any(v is None for v in vals) else np.array(vals, dtype=np.float64)
+    if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        x = None        # "Not Solved": PuLP still fills in values (the LP relaxation's), not a solution
     # PuLP's status alone is not trusted (see ecosystem.md): sol_status 1 = optimal solution
     claimed_optimal = prob.sol_status == pulp.LpSolutionOptimal
     return _package(spec, x, math.nan, claimed_optimal, secs, build, f"CBC via PuLP {pulp.__version__}",
