@@ -657,12 +657,12 @@ def write_figure(res: dict, path: str | Path) -> Path | None:
     for s, xi in zip(pts, x):
         if s.get("status") not in ("optimal", "feasible"):
             a1.annotate(f"{s['size']}: siting stopped at its limit, no plan", (xi, s.get("siting_s", 1.0)),
-                        fontsize=7, textcoords="offset points", xytext=(-150, -14))
+                        fontsize=7, textcoords="offset points", xytext=(-190, 12))
     a1.set_xlabel("siting MILP non-zeros")
     a1.set_ylabel("wall time [s]")
     a1.set_title("time vs instance size")
     a1.grid(True, which="both", alpha=0.3)
-    a1.legend(fontsize=8)
+    a1.legend(fontsize=8, loc="lower right")
     y = np.array([s["peak_rss_mb"] for s in pts], dtype=float)
     y0 = np.array([s["peak_rss_mb"] - s.get("baseline_rss_mb", 0.0) for s in pts], dtype=float)
     b, _ = fit_exponent(x, y)
