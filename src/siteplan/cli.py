@@ -410,5 +410,50 @@ def report(scenario: str, plan_dir: str, out_dir: str | None, raster_path: str |
     echo_json({"out": str(out), "files": sorted(p.relative_to(out).as_posix() for p in paths)})
 
 
+# --- benchmark suite (bench) -----------------------------------------------------------
+
+
+@main.command()
+@click.option("--quick", "prof", flag_value="quick", default=True,
+              help="the quick profile: tiny and small instances, short limits (a few minutes on 2 cores)")
+@click.option("--full", "prof", flag_value="full",
+              help="the full profile: Shantou-2016 and Shantou x2, x4 (long: up to hours)")
+@click.option("--out", "out", type=click.Path(path_type=str), default="bench-results.json", show_default=True,
+              help="results JSON (pytest-benchmark results of every area + machine + scale curve)")
+@click.option("--areas", default=None, help="comma-separated subset: pipeline, propagation, setcover, fiber, "
+                                            "report, batch (default: all)")
+@click.option("--benchmarks", "bench_dir", type=click.Path(path_type=str), default=None,
+              help="a checkout's benchmarks/ folder (default: found next to the package, or $SITEPLAN_BENCHMARKS)")
+@click.option("--benchmark-disable", "disable", is_flag=True,
+              help="run every case once without timing (a smoke test; no scale curve)")
+@click.option("--no-scale", is_flag=True, help="skip the scale curve (time and memory per size)")
+@click.option("--readme", "readme", type=click.Path(path_type=str), default=None,
+              help="also regenerate this README (and scale_curve.png beside it) from the results")
+@handle_errors
+def bench(prof, out, areas, bench_dir, disable, no_scale, readme):
+    """Run the benchmark suite and write one results JSON (see benchmarks/README.md)."""
+    from pathlib import Path
+
+    from siteplan.bench.runner import find_benchmarks, run_suite
+
+    if find_benchmarks(bench_dir) is None:
+        click.echo("bench: no benchmarks/ folder of a source checkout found (give --benchmarks DIR or set "
+                   "SITEPLAN_BENCHMARKS); running the pipeline benchmarks shipped in the package only, the other "
+                   "areas are recorded as not run.", err=True)
+    res = run_suite(prof, areas=areas.split(",") if areas else None, out=out, benchmarks=bench_dir,
+                    disable=disable, scale=not no_scale, log=lambda m: click.echo(m, err=True))
+    if readme:
+        from siteplan.bench.report import write_readme
+
+        write_readme(res, readme, Path(out).name)
+    bad = {a: d.get("returncode") for a, d in res["areas"].items() if d.get("ran") and d.get("returncode") != 0}
+    echo_json({"out": out, "profile": prof, "areas": {a: (d.get("summary") if d.get("ran") else f"not run: "
+                                                          f"{d.get('reason')}") for a, d in res["areas"].items()},
+               "scale": [{k: s.get(k) for k in ("size", "status", "total_s", "peak_rss_mb")} for s in res["scale"]],
+               "failed": bad})
+    if bad:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -10,6 +10,9 @@
 
 All three go through the same pipeline (:mod:`siteplan.generate._pipeline`). The same
 preset and seed give byte-identical files.
+
+``scaled(scenario_dir, factor, seed, out_dir)`` (:mod:`siteplan.generate.scaling`) writes a
+synthetic copy of a scenario scaled in villages and candidate sites, for scale curves.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from siteplan.exceptions import Problem, ScenarioError
 from siteplan.generate._pipeline import Generated, build, stage_rng
 from siteplan.generate._region import Region, Spec
 from siteplan.generate._writer import write_generated
+from siteplan.generate.scaling import scaled
 
-__all__ = ["PRESETS", "generate_scenario", "build_preset", "Generated", "Region", "Spec"]
+__all__ = ["PRESETS", "generate_scenario", "build_preset", "scaled", "Generated", "Region", "Spec"]
 
 
 def _shantou(seed: int, data_dir) -> tuple[Region, Spec]:
