@@ -330,7 +330,11 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
     """Best-server update for one site: every pixel within ``radius`` gets the site's
     RSRP (diffraction from the nearest polar sample, O(1)); keeps the maximum. Rows are
     processed in parallel; each pixel is written by one thread only. Log-linear models
-    use per-site coefficients (one log10 per pixel for all bands)."""
+    use per-site coefficients (one log10 per pixel for all bands). ``polar_v`` is
+    (n_band, n_rad, n_step) and ``polar_los`` (n_rad, n_step), as the sweep writes them.
+    Each row runs over its exact in-disc interval in three passes: geometry, log10 and
+    the vertical pattern (vectorised), the sector pattern per azimuth (vectorised), then
+    the polar lookup, bands and best-server update."""
     ny = best.shape[0]
     nx = best.shape[1]
     i0 = int(math.floor((y_max - (sy + radius)) / cell))
