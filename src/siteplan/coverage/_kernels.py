@@ -33,6 +33,7 @@ from siteplan.propagation._kernels import (
     _fill_profile,
     _fspl_scalar,
     _j_scalar,
+    _log10_rows,
     _los_profile,
     _model_loss_scalar,
     _n_samples,
@@ -199,13 +200,80 @@ def _edge_loss_tab(v, d_m, ftab, gtab):
     return f + g * (d_m * 1e-3)
 
 
+
+# Branch-free arctangents for the raster's row passes (LLVM vectorises them; scalar libm
+# atan/atan2 without SVML cost ~20-40 ns each). Cephes atan: reduction to
+# |x| <= tan(pi/8) and the (4, 5) rational approximation of atan(x)/x there; error
+# within a few ulp of libm (tested against math.atan/atan2).
+_AT_P0 = -8.750608600031904122785e-1
+_AT_P1 = -1.615753718733365076637e1
+_AT_P2 = -7.500855792314704667340e1
+_AT_P3 = -1.228866684490136173410e2
+_AT_P4 = -6.485021904942025371773e1
+_AT_Q0 = 2.485846490142306297962e1
+_AT_Q1 = 1.650270098316988542046e2
+_AT_Q2 = 4.328810604912902668951e2
+_AT_Q3 = 4.853903996359136964868e2
+_AT_Q4 = 1.945506571482613964425e2
+_TAN_PI_8 = 0.41421356237309504880
+_TAN_3PI_8 = 2.41421356237309504880
+_PI_2 = 0.5 * math.pi
+_PI_4 = 0.25 * math.pi
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _atan_small(x):
+    """atan(x) for |x| <= tan(pi/8) (Cephes rational approximation)."""
+    z = x * x
+    p = (((_AT_P0 * z + _AT_P1) * z + _AT_P2) * z + _AT_P3) * z + _AT_P4
+    q = ((((z + _AT_Q0) * z + _AT_Q1) * z + _AT_Q2) * z + _AT_Q3) * z + _AT_Q4
+    return x + x * z * p / q
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _atan_fast(u):
+    """atan(u) [rad] for any finite u, branch-free (selects only)."""
+    au = abs(u)
+    big = au > _TAN_3PI_8
+    mid = au > _TAN_PI_8
+    x = -1.0 / au if big else ((au - 1.0) / (au + 1.0) if mid else au)
+    a = (_PI_2 if big else (_PI_4 if mid else 0.0)) + _atan_small(x)
+    return -a if u < 0.0 else a
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _atan2_fast(y, x):
+    """atan2(y, x) [rad] in [-pi, pi] for finite y, x (atan2(0, 0) = 0), branch-free."""
+    ay = abs(y)
+    ax = abs(x)
+    mx = ay if ay > ax else ax
+    mn = ay if ay <= ax else ax
+    t = mn / mx if mx > 0.0 else 0.0
+    mid = t > _TAN_PI_8
+    w = (t - 1.0) / (t + 1.0) if mid else t
+    a = (_PI_4 if mid else 0.0) + _atan_small(w)
+    a = _PI_2 - a if ay > ax else a
+    a = math.pi - a if x < 0.0 else a
+    return -a if y < 0.0 else a
+
+
+@njit(**NJIT_OPTIONS)
+def _atan_fast_kernel(u, out_atan, y, x, out_atan2):
+    """Test hook for :func:`_atan_fast` and :func:`_atan2_fast`."""
+    for p in range(u.shape[0]):
+        out_atan[p] = _atan_fast(u[p])
+    for p in range(y.shape[0]):
+        out_atan2[p] = _atan2_fast(y[p], x[p])
+
+
 @njit(**NJIT_PARALLEL_OPTIONS)
 def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step, step, lam,
                          inv_ae, v_out, los_out):
     """Fresnel parameter v of the Tx-horizon edge on a polar grid around one site:
-    ``v_out[k, r]`` for the point at distance (k + 1) * step [m] on radial r (bearing
-    360 r / n_rad deg; ring-major so that neighbouring pixels read neighbouring memory); the raster's diffraction loss is Bullington's final formula
-    (P.1812-6 eqs. 17 and 21) applied to it.
+    ``v_out[r, k]`` for the point at distance (k + 1) * step [m] on radial r (bearing
+    360 r / n_rad deg; radial-major, so that each radial writes contiguous memory); the
+    raster's diffraction loss is Bullington's final formula (P.1812-6 eqs. 17 and 21)
+    applied to it.
 
     The Tx-horizon edge is the profile point of largest elevation angle seen from the
     transmitter. By the identity (g_i + d_i (d - d_i)/(2 a_e) - h_ts)/d_i =
@@ -213,7 +281,7 @@ def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step
     radial, so each point costs O(1). Its v never exceeds the v of Bullington's
     equivalent edge (the Tx-horizon edge lies on the Tx ray before the rays'
     intersection), so the loss is a lower bound of the full Bullington loss on the same
-    profile. ``los_out[k, r]`` is 1 when the point sees the transmitter (S_tim < S_tr).
+    profile. ``los_out[r, k]`` is 1 when the point sees the transmitter (S_tim < S_tr).
     Divisions and square roots come from 1/k, 1/sqrt(k) and sqrt(k) tables.
     """
     half = 0.5 * inv_ae
@@ -241,12 +309,12 @@ def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step
             hrs = g + hm
             if k >= 2:
                 h = gb + c * ib * (k - ib) - (hts * (k - ib) + hrs * ib) * inv[k]
-                v_out[k - 1, r] = h * isq[ib] * isq[k - ib] * sq[k] * vscale
+                v_out[r, k - 1] = h * isq[ib] * isq[k - ib] * sq[k] * vscale
                 # S_tim < S_tr in units of 1/step: qmax + half d vs (hrs - hts)/d
-                los_out[k - 1, r] = 1 if (qmax + c * k) < (hrs - hts) * inv[k] else 0
+                los_out[r, k - 1] = 1 if (qmax + c * k) < (hrs - hts) * inv[k] else 0
             else:
-                v_out[k - 1, r] = -np.inf
-                los_out[k - 1, r] = 1
+                v_out[r, k - 1] = -np.inf
+                los_out[r, k - 1] = 1
             q = (g - hts) * inv[k] - c * k
             if q > qmax:
                 qmax = q
@@ -262,7 +330,11 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
     """Best-server update for one site: every pixel within ``radius`` gets the site's
     RSRP (diffraction from the nearest polar sample, O(1)); keeps the maximum. Rows are
     processed in parallel; each pixel is written by one thread only. Log-linear models
-    use per-site coefficients (one log10 per pixel for all bands)."""
+    use per-site coefficients (one log10 per pixel for all bands). ``polar_v`` is
+    (n_band, n_rad, n_step) and ``polar_los`` (n_rad, n_step), as the sweep writes them.
+    Each row runs over its exact in-disc interval in three passes: geometry, log10 and
+    the vertical pattern (vectorised), the sector pattern per azimuth (vectorised), then
+    the polar lookup, bands and best-server update."""
     ny = best.shape[0]
     nx = best.shape[1]
     i0 = int(math.floor((y_max - (sy + radius)) / cell))
@@ -278,7 +350,7 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
     if j1 > nx:
         j1 = nx
     hts = sg + sh
-    n_step = polar_v.shape[1]
+    n_step = polar_v.shape[2]
     n_b = b_f.shape[0]
     coef_a = np.empty(n_b)
     coef_b = np.empty(n_b)
@@ -297,43 +369,81 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
     for i in prange(i0, i1):
         y = y_max - (i + 0.5) * cell
         dy = y - sy
-        for j in range(j0, j1):
-            dx = x_min + (j + 0.5) * cell - sx
-            d2sq = dx * dx + dy * dy
-            if d2sq > r2max:
-                continue
-            d2 = math.sqrt(d2sq)
+        dy2 = dy * dy
+        if dy2 > r2max:
+            continue
+        # the row's pixels inside the disc form one interval: bracket it, then shrink
+        # it with the exact test (same expression as a per-pixel test)
+        w = math.sqrt(r2max - dy2)
+        ja = int(math.floor((sx - w - x_min) / cell - 0.5)) - 1
+        jb = int(math.ceil((sx + w - x_min) / cell - 0.5)) + 1
+        if ja < j0:
+            ja = j0
+        if jb > j1 - 1:
+            jb = j1 - 1
+        while ja <= jb:
+            dx = x_min + (ja + 0.5) * cell - sx
+            if dx * dx + dy * dy <= r2max:
+                break
+            ja += 1
+        while jb >= ja:
+            dx = x_min + (jb + 0.5) * cell - sx
+            if dx * dx + dy * dy <= r2max:
+                break
+            jb -= 1
+        n = jb - ja + 1
+        if n <= 0:
+            continue
+        # pass 1, vectorised over the row: distance, log10(max(d, 1)) =
+        # log10(max(d^2, 1)) / 2, bearing, and the vertical pattern
+        dsq = np.empty(n)
+        l10 = np.empty(n)
+        bits = np.empty(n, dtype=np.int64)
+        expo = np.empty(n, dtype=np.int64)
+        dd = np.empty(n)
+        tha = np.empty(n)
+        gain = np.empty(n)
+        ava = np.empty(n)
+        for p in range(n):
+            dx = x_min + (ja + p + 0.5) * cell - sx
+            q_ = dx * dx + dy * dy
+            dsq[p] = q_ if q_ > 1.0 else 1.0
+            d2 = math.sqrt(q_)
+            dd[p] = d2
             d = d2 if d2 > MIN_DISTANCE_M else MIN_DISTANCE_M
-            l10 = math.log10(d)
-            hrs = float(dem[i, j]) + hm
-            th = math.atan2(dx, dy)
-            bearing = th * rad2deg
-            depression = math.atan((hts - hrs) / d) * rad2deg
+            hrs = float(dem[i, ja + p]) + hm
+            tha[p] = _atan2_fast(dx, dy)
+            depression = _atan_fast((hts - hrs) / d) * rad2deg
             q = (depression - tilt) * ivbw
             av = 12.0 * q * q
-            if av > slav:
-                av = slav
-            gain = -np.inf
-            for a in range(n_az):
-                phi = bearing - az[a]
-                if phi < -180.0:
-                    phi += 360.0
-                    if phi < -180.0:
-                        phi += 360.0
-                elif phi > 180.0:
-                    phi -= 360.0
+            ava[p] = slav if av > slav else av
+            gain[p] = -np.inf
+        _log10_rows(dsq, bits, expo, l10)
+        # pass 2, vectorised: the sector pattern, best of the site's azimuths
+        for a in range(n_az):
+            aza = az[a]
+            for p in range(n):
+                phi = tha[p] * rad2deg - aza
+                phi = phi + 360.0 if phi < -180.0 else phi
+                phi = phi + 360.0 if phi < -180.0 else phi
+                phi = phi - 360.0 if phi > 180.0 else phi
                 rr = phi * ihbw
                 tot = 12.0 * rr * rr
-                if tot > am:
-                    tot = am
-                tot += av
-                if tot > am:
-                    tot = am
+                tot = am if tot > am else tot
+                tot += ava[p]
+                tot = am if tot > am else tot
                 g_ = gain_dbi - tot
-                if g_ > gain:
-                    gain = g_
+                gain[p] = g_ if g_ > gain[p] else gain[p]
+        # pass 3: polar lookup, bands, best server
+        for p in range(n):
+            j = ja + p
+            d2 = dd[p]
+            d = d2 if d2 > MIN_DISTANCE_M else MIN_DISTANCE_M
+            lg = 0.5 * l10[p]
+            th = tha[p]
             los = rma_mode == RMA_LOS
-            ld_v = -np.inf
+            k = 0
+            r = 0
             dk = 0.0
             if use_polar:
                 k = int(d2 / step + 0.5)
@@ -342,25 +452,25 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
                         k = n_step
                     if th < 0.0:
                         th += two_pi
-                    r = int(th / two_pi * n_rad + 0.5) % n_rad
+                    r = int(th / two_pi * n_rad + 0.5)
+                    if r >= n_rad:
+                        r -= n_rad
                     if rma_mode == RMA_TERRAIN:
-                        los = polar_los[k - 1, r] == 1
+                        los = polar_los[r, k - 1] == 1
                     dk = k * step
-                    ld_v = polar_v[0, k - 1, r]
             bestv = -np.inf
             for b in range(n_b):
                 if b_model[b] == MODEL_RMA:
                     pl = _rma_scalar(d, b_f[b], sh, hm, los, bh, sw)
                 else:
-                    pl = coef_a[b] + coef_b[b] * l10
-                fs = coef_f[b] + 20.0 * l10
+                    pl = coef_a[b] + coef_b[b] * lg
+                fs = coef_f[b] + 20.0 * lg
                 if fs > pl:
                     pl = fs
                 ld = 0.0
-                if use_polar:
-                    vb = polar_v[b, k - 1, r] if ld_v > -np.inf else -np.inf
-                    ld = _edge_loss_tab(vb, dk, ftab, gtab)
-                v = b_eirp[b] + gain - pl - ld - point_loss - shadow
+                if k >= 1:
+                    ld = _edge_loss_tab(polar_v[b, r, k - 1], dk, ftab, gtab)
+                v = b_eirp[b] + gain[p] - pl - ld - point_loss - shadow
                 if v > bestv:
                     bestv = v
             if bestv > best[i, j]:
