@@ -224,25 +224,17 @@ def build_siting_model(inp: SitingInputs, *, elastic: bool = False, elastic_pena
         return (np.arange(n + 1, dtype=np.int64), blk.start + np.arange(n, dtype=np.int64), np.full(n, sign))
 
     # --- quotas and budgets per phase -----------------------------------------------------------
+    quota_families = (("sites", inp.quotas_sites, b, C), ("stations", inp.quotas_stations, x, Q))
     for p in range(P):
-        lo, hi = inp.quotas_sites[p]
-        hi_f = INF if hi < 0 else float(hi)
-        rows = (np.array([0, C]), b.start + np.arange(C) * P + p, np.ones(C))
-        if lo > 0 or hi >= 0:
-            parts = [rows]
-            s_lo = slack(f"sites_under_{p}", 1, 1.0) if lo > 0 else None
-            s_hi = slack(f"sites_over_{p}", 1, -1.0) if hi >= 0 else None
+        for what, quotas, block, n in quota_families:
+            lo, hi = quotas[p]
+            if lo <= 0 and hi < 0:
+                continue                                   # no quota in this phase
+            parts = [(np.array([0, n]), block.start + np.arange(n) * P + p, np.ones(n))]
+            s_lo = slack(f"{what}_under_{p}", 1, 1.0) if lo > 0 else None
+            s_hi = slack(f"{what}_over_{p}", 1, -1.0) if hi >= 0 else None
             parts += [s for s in (s_lo, s_hi) if s is not None]
-            mb.add_rows(f"quota_sites_{p}", *_stack_csr(parts), lower=float(lo), upper=hi_f)
-        lo, hi = inp.quotas_stations[p]
-        hi_f = INF if hi < 0 else float(hi)
-        rows = (np.array([0, Q]), x.start + np.arange(Q) * P + p, np.ones(Q))
-        if lo > 0 or hi >= 0:
-            parts = [rows]
-            s_lo = slack(f"stations_under_{p}", 1, 1.0) if lo > 0 else None
-            s_hi = slack(f"stations_over_{p}", 1, -1.0) if hi >= 0 else None
-            parts += [s for s in (s_lo, s_hi) if s is not None]
-            mb.add_rows(f"quota_stations_{p}", *_stack_csr(parts), lower=float(lo), upper=hi_f)
+            mb.add_rows(f"quota_{what}_{p}", *_stack_csr(parts), lower=float(lo), upper=INF if hi < 0 else float(hi))
         if np.isfinite(inp.budgets[p]):
             cols_b = b.start + np.arange(C) * P + p
             cols_x = x.start + np.arange(Q) * P + p
