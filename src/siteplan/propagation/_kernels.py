@@ -510,9 +510,13 @@ def _epstein_peterson_profile(dist, elev, n, hts, hrs, lam, inv_ae):
         while m >= 2:
             i0 = hull[m - 2]
             i1 = hull[m - 1]
-            # drop i1 if it lies on or below the chord i0 -> i
-            cross = (dist[i1] - dist[i0]) * (y[i] - y[i0]) - (y[i1] - y[i0]) * (dist[i] - dist[i0])
-            if cross >= 0.0:
+            # drop i1 if it lies on or below the chord i0 -> i, i.e. if the slope to i is
+            # at least the slope to i1; slopes within 1e-12 (relative) count as equal, so a
+            # grazing point that is collinear up to rounding is not an edge (a tie is
+            # resolved towards the farther point, as the taut string would be)
+            s1 = (y[i1] - y[i0]) / (dist[i1] - dist[i0])
+            si = (y[i] - y[i0]) / (dist[i] - dist[i0])
+            if si >= s1 - 1e-12 * max(1.0, abs(s1)):
                 m -= 1
             else:
                 break
@@ -559,39 +563,6 @@ def _diffraction_batch_kernel(method, dist, elev, n_samples, hts, hrs, lam, inv_
 # --------------------------------------------------------------------------------------
 
 
-@njit(inline="always", **NJIT_OPTIONS)
-def _bilinear(dem, x_min, y_max, cell, x, y):
-    """Bilinear elevation [m] at (x, y) [m] from cell centres; clamped at the edges."""
-    ny = dem.shape[0]
-    nx = dem.shape[1]
-    fx = (x - x_min) / cell - 0.5
-    fy = (y_max - y) / cell - 0.5
-    if fx < 0.0:
-        fx = 0.0
-    elif fx > nx - 1:
-        fx = float(nx - 1)
-    if fy < 0.0:
-        fy = 0.0
-    elif fy > ny - 1:
-        fy = float(ny - 1)
-    j0 = int(fx)
-    i0 = int(fy)
-    if j0 > nx - 2:
-        j0 = nx - 2 if nx >= 2 else 0
-    if i0 > ny - 2:
-        i0 = ny - 2 if ny >= 2 else 0
-    j1 = j0 + 1 if nx >= 2 else j0
-    i1 = i0 + 1 if ny >= 2 else i0
-    tx = fx - j0
-    ty = fy - i0
-    z00 = float(dem[i0, j0])
-    z01 = float(dem[i0, j1])
-    z10 = float(dem[i1, j0])
-    z11 = float(dem[i1, j1])
-    return ((z00 * (1.0 - tx) + z01 * tx) * (1.0 - ty)
-            + (z10 * (1.0 - tx) + z11 * tx) * ty)
-
-
 @njit(**NJIT_PARALLEL_OPTIONS)
 def _bilinear_kernel(dem, x_min, y_max, cell, x, y, out):
     for i in prange(x.shape[0]):
@@ -627,6 +598,12 @@ def _bilinear_grid(dem, fx, fy):
     z11 = float(dem[i1, j1])
     return ((z00 * (1.0 - tx) + z01 * tx) * (1.0 - ty)
             + (z10 * (1.0 - tx) + z11 * tx) * ty)
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _bilinear(dem, x_min, y_max, cell, x, y):
+    """Bilinear elevation [m] at (x, y) [m] from cell centres; clamped at the edges."""
+    return _bilinear_grid(dem, (x - x_min) / cell - 0.5, (y_max - y) / cell - 0.5)
 
 
 @njit(inline="always", **NJIT_OPTIONS)
