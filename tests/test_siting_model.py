@@ -185,3 +185,40 @@ def test_station_quota_above_free_tenancy_is_diagnosed():
     f = next(f for f in plan.findings if f.kind == "station_quota")
     assert "need 9 stations" in f.message and "tenant slots" in f.message
     assert f.details["needed"] == 9 and f.details["free_total"] < 9
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_greedy_warm_start_is_feasible_when_given(seed):
+    from siteplan.siting.model import build_siting_model
+    from siteplan.siting.warmstart import greedy_start
+
+    inp = random_inputs(seed, poor_weight=0.5)
+    model = build_siting_model(inp)
+    x = greedy_start(inp, model)
+    if x is None:
+        return  # the greedy may give up; the solver then starts from scratch
+    assert model.spec.max_violation(x) <= 1e-9
+    # and the plan it encodes passes the independent checker
+    P = inp.n_phases
+    b = model.spec.block("b")
+    xs = model.spec.block("x")
+    bv = x[b.start:b.stop].reshape(-1, P)
+    xv = x[xs.start:xs.stop].reshape(-1, P)
+    site_phase = np.full(inp.n_sites, -1)
+    for c, p in zip(*np.nonzero(bv)):
+        site_phase[model.candidates[c]] = p
+    q, p = np.nonzero(xv)
+    assert check_plan(inp, site_phase, model.slot_site[q], model.slot_op[q], p) == []
+
+
+def test_greedy_warm_start_exists_on_a_feasible_instance():
+    from siteplan.siting.model import build_siting_model
+    from siteplan.siting.warmstart import greedy_start
+
+    found = 0
+    for seed in range(12):
+        inp = random_inputs(seed)
+        if brute_force(inp) is None:
+            continue
+        found += greedy_start(inp, build_siting_model(inp)) is not None
+    assert found >= 1

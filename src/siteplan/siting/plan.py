@@ -13,6 +13,7 @@ from siteplan.optimize import SolveStatus, solve_milp
 from siteplan.siting.diagnose import Finding, elastic_diagnosis, structural_checks, uncoverable_findings
 from siteplan.siting.inputs import SitingInputs, SitingWeights, siting_inputs
 from siteplan.siting.model import build_siting_model
+from siteplan.siting.warmstart import greedy_start
 
 __all__ = ["SitingPlan", "plan_sites", "solve_siting", "served_share", "village_share_rule"]
 
@@ -113,7 +114,9 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     if any(f.blocking for f in findings):
         return _plan(inp, status="infeasible", findings=findings, result=None, t0=t0, **empty_plan)
     model = build_siting_model(inp)
-    res = solve_milp(model.spec, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed)
+    start = greedy_start(inp, model)
+    res = solve_milp(model.spec, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
+                     warm_start=start)
     size = {"columns": model.spec.n_cols, "rows": model.spec.n_rows, "nonzeros": model.spec.nnz,
             "integer_columns": int(model.spec.integrality.sum())}
     if not res.status.has_solution:
