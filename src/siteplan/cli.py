@@ -262,11 +262,11 @@ def plan_cmd(scenario, out, solver, time_limit, gap, seed, force, no_fiber, no_r
     Exit code 0 with a feasible plan, 3 when a target cannot be met (the diagnosis is in
     plan.json and on screen), 2 on bad input.
     """
-    from siteplan.pipeline import _check_out_dir, plan, plan_summary, write_plan
+    from siteplan.pipeline import check_out_dir, plan, plan_summary, write_plan
 
     from pathlib import Path
 
-    _check_out_dir(Path(out), force)          # refuse before hours of work, not after
+    check_out_dir(Path(out), force)          # refuse before hours of work, not after
     p = plan(scenario, solver=solver, time_limit=time_limit, gap=gap, seed=seed, fiber=not no_fiber)
     write_plan(p, out, force=force, raster=not no_raster)
     click.echo(plan_summary(p))
@@ -285,10 +285,10 @@ def site_cmd(scenario, out, solver, time_limit, gap, seed, force):
     from pathlib import Path
 
     from siteplan.io.atomic import atomic_directory
-    from siteplan.pipeline import OUTPUT_MARKER, _check_out_dir, plan, plan_summary
+    from siteplan.pipeline import OUTPUT_MARKER, check_out_dir, plan, plan_summary
     from siteplan.report.tables import write_tables
 
-    _check_out_dir(Path(out), force)
+    check_out_dir(Path(out), force)
     p = plan(scenario, solver=solver, time_limit=time_limit, gap=gap, seed=seed, fiber=False)
     d = p.to_dict()
     with atomic_directory(out) as stage:

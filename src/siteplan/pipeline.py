@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from siteplan.exceptions import OutputError, Problem, UnsafePathError
-from siteplan.io.atomic import atomic_directory, atomic_write_text
+from siteplan.exceptions import Problem, UnsafePathError
+from siteplan.io.atomic import atomic_directory
 from siteplan.model.scenario import Scenario
 
-__all__ = ["Plan", "plan", "write_plan", "plan_summary", "PLAN_FORMAT", "PLAN_VERSION", "OUTPUT_MARKER"]
+__all__ = ["Plan", "plan", "write_plan", "plan_summary", "check_out_dir", "plan_raster", "PLAN_FORMAT", "PLAN_VERSION",
+           "OUTPUT_MARKER"]
 
 PLAN_FORMAT = "siteplan-plan"
 PLAN_VERSION = 1
@@ -327,7 +328,7 @@ def plan_raster(p: Plan) -> np.ndarray:
     return best
 
 
-def _check_out_dir(out: Path, force: bool) -> None:
+def check_out_dir(out: Path, force: bool) -> None:
     if out.exists():
         if not out.is_dir():
             raise UnsafePathError(Problem(str(out), None, "--out", "exists and is not a folder", str(out)))
@@ -340,7 +341,7 @@ def _check_out_dir(out: Path, force: bool) -> None:
 def write_plan(p: Plan, out_dir: str | os.PathLike, *, force: bool = False, raster: bool = True) -> Path:
     """Write every output of ``p`` into ``out_dir`` atomically (see docs/plan-format.md)."""
     out = Path(out_dir)
-    _check_out_dir(out, force)
+    check_out_dir(out, force)
     text = json.dumps(p.to_dict(), sort_keys=True, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
     with atomic_directory(out) as stage:
         (stage / OUTPUT_MARKER).write_text("siteplan plan output\n")

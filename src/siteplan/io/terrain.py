@@ -18,7 +18,6 @@ import numpy as np
 
 from siteplan.config import MAX_RASTER_CELLS
 from siteplan.exceptions import Problem, TerrainError
-from siteplan.io.crs import Projector
 from siteplan.io.geotiff import GeoRaster, read_geotiff
 from siteplan.model.terrain import Terrain
 

@@ -6,7 +6,7 @@ Every coordinate pair ``x_m``/``y_m`` is in the scenario's local metric CRS [m];
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

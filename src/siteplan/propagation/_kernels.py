@@ -360,6 +360,21 @@ def _bullington_final(luc, d_m):
     return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * d_m * 1e-3)
 
 
+@njit(inline="always", **NJIT_OPTIONS)
+def _bullington_equivalent_edge(stim, srim, hts, hrs, d, lam):
+    """Trans-horizon case of P.1812-6 §4.3.1: J [dB] of the single equivalent edge where the
+    Tx-side slope ``stim`` and the Rx-side slope ``srim`` meet (eqs. 18-20)."""
+    den = stim + srim
+    dbp = (hrs - hts + srim * d) / den if den > 0.0 else 0.0
+    if den > 0.0 and 0.0 < dbp < d:
+        vb = (hts + stim * dbp - (hts * (d - dbp) + hrs * dbp) / d) * math.sqrt(
+            2.0 * d / (lam * dbp * (d - dbp)))
+    else:
+        # both horizon rays coincide with the direct ray (grazing): v = 0
+        vb = 0.0
+    return _j_scalar(vb)
+
+
 @njit(**NJIT_OPTIONS)
 def _bullington_profile(dist, elev, n, hts, hrs, lam, inv_ae):
     """Bullington loss [dB] (ITU-R P.1812-6 §4.3.1, eqs. 13-21) over one profile.
@@ -397,15 +412,7 @@ def _bullington_profile(dist, elev, n, hts, hrs, lam, inv_ae):
             s = (elev[i] + half * di * (d - di) - hrs) / (d - di)
             if s > srim:
                 srim = s
-        den = stim + srim
-        dbp = (hrs - hts + srim * d) / den if den > 0.0 else 0.0
-        if den > 0.0 and 0.0 < dbp < d:
-            vb = (hts + stim * dbp - (hts * (d - dbp) + hrs * dbp) / d) * math.sqrt(
-                2.0 * d / (lam * dbp * (d - dbp)))
-        else:
-            # both horizon rays coincide with the direct ray (grazing): v = 0
-            vb = 0.0
-        luc = _j_scalar(vb)
+        luc = _bullington_equivalent_edge(stim, srim, hts, hrs, d, lam)
     return _bullington_final(luc, d)
 
 
@@ -709,14 +716,7 @@ def _bullington_uniform(elev, n, step, hts, hrs, lam, inv_ae, inv, isq):
             if s_ > srim:
                 srim = s_
         srim = srim / step
-        den = stim + srim
-        dbp = (hrs - hts + srim * d) / den if den > 0.0 else 0.0
-        if den > 0.0 and 0.0 < dbp < d:
-            vb = (hts + stim * dbp - (hts * (d - dbp) + hrs * dbp) / d) * math.sqrt(
-                2.0 * d / (lam * dbp * (d - dbp)))
-        else:
-            vb = 0.0
-        luc = _j_scalar(vb)
+        luc = _bullington_equivalent_edge(stim, srim, hts, hrs, d, lam)
     return _bullington_final(luc, d)
 
 

@@ -86,7 +86,6 @@ def _cumulative_rows(item_cols: sp.csr_matrix, P: int, p: int, coef: float = 1.0
 
 def _stack_csr(parts):
     """Concatenate per-row (indices, data) lists given as CSR triples with equal row counts."""
-    n = parts[0][0].size - 1
     lens = sum(np.diff(ip) for ip, _, _ in parts)
     indptr = np.concatenate([[0], np.cumsum(lens)])
     idx = np.empty(indptr[-1], dtype=np.int64)
@@ -94,7 +93,6 @@ def _stack_csr(parts):
     pos = indptr[:-1].copy()
     for ip, ii, dd in parts:
         c = np.diff(ip)
-        rows = np.repeat(np.arange(n), c)
         within = np.arange(ii.size) - np.repeat(ip[:-1], c)
         dest = np.repeat(pos, c) + within
         idx[dest] = ii
@@ -107,16 +105,12 @@ def _village_servers(inp: SitingInputs, L: int):
     """Per (village, operator): up to L best sites by RSRP (over the village's points)
     among sites where the operator has or may get a station. Returns (v, k, site) arrays."""
     out_v, out_k, out_s = [], [], []
-    V = inp.n_villages
-    agg = sp.csr_matrix((np.ones(inp.n_points), (inp.point_village, np.arange(inp.n_points))),
-                        shape=(V, inp.n_points))
     for k in range(inp.n_ops):
         r = inp.rsrp[k].tocoo()
-        keep = r.data >= -np.inf
         # best RSRP of each (village, site): max over the village's points
-        vrow = inp.point_village[r.row[keep]]
-        col = r.col[keep]
-        val = r.data[keep].astype(np.float64)
+        vrow = inp.point_village[r.row]
+        col = r.col
+        val = r.data.astype(np.float64)
         if val.size == 0:
             continue
         key = vrow.astype(np.int64) * inp.n_sites + col
@@ -139,7 +133,6 @@ def _village_servers(inp: SitingInputs, L: int):
         out_v.append(v_o[sel])
         out_k.append(np.full(int(sel.sum()), k))
         out_s.append(s_o[sel])
-    del agg
     if not out_v:
         z = np.zeros(0, dtype=np.int64)
         return z, z, z
@@ -205,10 +198,8 @@ def build_siting_model(inp: SitingInputs, *, elastic: bool = False, elastic_pena
         # sum_k x(c, k, <=p) - b(c, <=p) >= 0
         cs = cand_pos[slot_site[qc]]
         ordc = np.argsort(cs, kind="stable")
-        cnt = np.bincount(cs, minlength=C)
         xs2 = sp.csr_matrix((np.ones(qc.size), (cs[ordc], x.start + qc[ordc] * P)), shape=(C, mb.n_cols))
         bs2 = sp.csr_matrix((np.ones(C), (np.arange(C), b.start + np.arange(C) * P)), shape=(C, mb.n_cols))
-        del cnt
         ip1, ii1, dd1 = _cumulative_rows(xs2, P, p, 1.0)
         ip2, ii2, dd2 = _cumulative_rows(bs2, P, p, -1.0)
         mb.add_rows(f"site_hosts_{p}", *_stack_csr([(ip1, ii1, dd1), (ip2, ii2, dd2)]), lower=0.0)
