@@ -96,7 +96,8 @@ def _fiber(st: dict, size: str):
         from siteplan.fiber import plan_fiber
 
         sp = _siting(st, size)
-        st["fiber"] = plan_fiber(st["scenario"], sp if sp.feasible else None, time_limit=profiles.time_limit(size))
+        st["fiber"] = plan_fiber(st["scenario"], sp if sp.feasible else None,
+                                 time_limit=profiles.fiber_time_limit(size))
     return st["fiber"]
 
 
@@ -235,7 +236,7 @@ def test_fiber(benchmark, size):
 
     sp = _siting(st, size)
     sp = sp if sp.feasible else None
-    limit = profiles.time_limit(size)
+    limit = profiles.fiber_time_limit(size)
     benchmark.group = "pipeline-fiber"
     fp = _pedantic(benchmark, lambda: plan_fiber(st["scenario"], sp, time_limit=limit), size)
     st["fiber"] = fp

@@ -66,7 +66,9 @@ def _child(size: str, limit: float) -> dict:
     if sc.roads.n_nodes:
         # without a siting plan (none found in the limit) the facilities are still routed
         t = time.perf_counter()
-        fp = plan_fiber(sc, plan if plan.feasible else None, time_limit=limit)
+        fiber_limit = profiles.fiber_time_limit(size)
+        fp = plan_fiber(sc, plan if plan.feasible else None, time_limit=fiber_limit)
+        out["fiber_time_limit_s"] = fiber_limit
         out["fiber_s"] = time.perf_counter() - t
         out["fiber_gap"] = float(getattr(fp, "gap", math.nan))
         out["fiber_with_new_sites"] = bool(plan.feasible)
