@@ -49,6 +49,28 @@ def test_quick_profile_smallest_cases_run(tmp_path):
     assert "| pipeline |" in text
 
 
+def test_select_runs_only_the_matching_cases(tmp_path):
+    """`--select` (pytest -k) narrows every area; an area it matches nothing in still counts as
+    run without failure, and nothing else is measured."""
+    out = tmp_path / "res.json"
+    env = dict(os.environ, SITEPLAN_BENCH_SIZES="tiny", SITEPLAN_BENCH_CACHE=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+    p = subprocess.run([sys.executable, "-m", "siteplan", "bench", "--quick", "--benchmark-disable",
+                        "--areas", "pipeline", "-k", "test_read", "--out", str(out)], env=env,
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    area = json.loads(out.read_text())["areas"]["pipeline"]
+    assert area["select"] == "test_read"
+    assert "1 passed" in area["summary"] and "deselected" in area["summary"], area["summary"]
+    assert [b["name"] for b in area["benchmarks"]] in ([], ["test_read[tiny]"])
+    p = subprocess.run([sys.executable, "-m", "siteplan", "bench", "--quick", "--benchmark-disable",
+                        "--areas", "pipeline", "-k", "no_such_case", "--out", str(out)], env=env,
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    area = json.loads(out.read_text())["areas"]["pipeline"]
+    assert area["returncode"] == 0 and "deselected" in area["summary"], area
+
+
 def _toy_results(with_setcover: bool) -> dict:
     sc = []
     if with_setcover:

@@ -427,10 +427,13 @@ def report(scenario: str, plan_dir: str, out_dir: str | None, raster_path: str |
 @click.option("--benchmark-disable", "disable", is_flag=True,
               help="run every case once without timing (a smoke test; no scale curve)")
 @click.option("--no-scale", is_flag=True, help="skip the scale curve (time and memory per size)")
+@click.option("-k", "--select", "select", default=None, metavar="EXPR",
+              help="pytest -k expression given to every area (e.g. 'highs or cbc': only the set-cover peers); "
+                   "runs of several selections are merged by benchmarks/make_readme.py")
 @click.option("--readme", "readme", type=click.Path(path_type=str), default=None,
               help="also regenerate this README (and scale_curve.png beside it) from the results")
 @handle_errors
-def bench(prof, out, areas, bench_dir, disable, no_scale, readme):
+def bench(prof, out, areas, bench_dir, disable, no_scale, select, readme):
     """Run the benchmark suite and write one results JSON (see benchmarks/README.md)."""
     from pathlib import Path
 
@@ -441,7 +444,7 @@ def bench(prof, out, areas, bench_dir, disable, no_scale, readme):
                    "SITEPLAN_BENCHMARKS); running the pipeline benchmarks shipped in the package only, the other "
                    "areas are recorded as not run.", err=True)
     res = run_suite(prof, areas=areas.split(",") if areas else None, out=out, benchmarks=bench_dir,
-                    disable=disable, scale=not no_scale, log=lambda m: click.echo(m, err=True))
+                    disable=disable, scale=not no_scale, log=lambda m: click.echo(m, err=True), select=select)
     if readme:
         from siteplan.bench.report import write_readme
 

@@ -76,7 +76,8 @@ def _strip(bench_json: dict) -> list[dict]:
     return out
 
 
-def _run_area(area: str, bench_dir: Path | None, prof: str, disable: bool, tmp: Path, log) -> dict:
+def _run_area(area: str, bench_dir: Path | None, prof: str, disable: bool, tmp: Path, log,
+              select: str | None = None) -> dict:
     env = dict(os.environ, SITEPLAN_BENCH_PROFILE=prof)
     src = Path(__file__).resolve().parents[2]
     paths = [str(src)]
@@ -103,6 +104,8 @@ def _run_area(area: str, bench_dir: Path | None, prof: str, disable: bool, tmp: 
            "-o", "addopts=", "-W", "ignore::Warning", f"--benchmark-json={jpath}"]
     if disable:
         cmd.append("--benchmark-disable")
+    if select:
+        cmd += ["-k", select]
     load0 = load_average()
     t0 = time.perf_counter()
     if log:
@@ -118,7 +121,9 @@ def _run_area(area: str, bench_dir: Path | None, prof: str, disable: bool, tmp: 
     lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
     counts = [ln for ln in lines if _SUMMARY.search(ln)]
     summary = counts[-1].strip("= ") if counts else (lines[-1] if lines else "")
-    res = {"ran": True, "profile": prof, "returncode": rc, "seconds": secs, "summary": summary, "load_before": load0,
+    if rc == 5 and select:
+        rc = 0      # pytest's "no tests collected": the selection matched nothing in this area
+    res = {"ran": True, "profile": prof, "returncode": rc, "select": select, "seconds": secs, "summary": summary, "load_before": load0,
            "load_after": load_average(), "command": " ".join(cmd[1:]),
            "failures": [ln for ln in lines if ln.startswith(("FAILED", "ERROR", "SKIPPED"))][:40],
            "tail": lines[-15:]}
@@ -137,8 +142,14 @@ def _run_area(area: str, bench_dir: Path | None, prof: str, disable: bool, tmp: 
 
 def run_suite(prof: str = "quick", *, areas=None, out: str | os.PathLike | None = None,
               benchmarks: str | os.PathLike | None = None, disable: bool = False, scale: bool = True,
-              scale_sizes=None, scale_budget_s: float | None = None, log: Callable[[str], None] | None = None) -> dict:
-    """Run the suite in profile ``prof`` and return (and write to ``out``) the results dict."""
+              scale_sizes=None, scale_budget_s: float | None = None, log: Callable[[str], None] | None = None,
+              select: str | None = None) -> dict:
+    """Run the suite in profile ``prof`` and return (and write to ``out``) the results dict.
+
+    ``select``: a pytest ``-k`` expression given to every area (e.g. ``"highs or cbc"`` runs
+    only the peers of the set-cover area); results of several selections are combined by
+    :func:`siteplan.bench.report.merge_results`.
+    """
     if prof not in profiles.PROFILES:
         raise ValueError(f"profile must be one of {profiles.PROFILES}, got {prof!r}")
     areas = list(areas or AREAS)
@@ -154,7 +165,7 @@ def run_suite(prof: str = "quick", *, areas=None, out: str | os.PathLike | None 
     try:
         with tempfile.TemporaryDirectory(prefix="siteplan-bench-") as tmp:
             for a in areas:
-                results["areas"][a] = _run_area(a, bench_dir, prof, disable, Path(tmp), log)
+                results["areas"][a] = _run_area(a, bench_dir, prof, disable, Path(tmp), log, select)
         if scale and not disable:
             from siteplan.bench.scale import measure_sizes
 
@@ -198,9 +209,11 @@ def main(argv=None) -> int:
     ap.add_argument("--benchmarks", default=None)
     ap.add_argument("--benchmark-disable", action="store_true")
     ap.add_argument("--no-scale", action="store_true")
+    ap.add_argument("-k", "--select", default=None, help="pytest -k expression given to every area")
     a = ap.parse_args(argv)
     r = run_suite(a.profile, areas=a.areas.split(",") if a.areas else None, out=a.out, benchmarks=a.benchmarks,
-                  disable=a.benchmark_disable, scale=not a.no_scale, log=lambda m: print(m, flush=True))
+                  disable=a.benchmark_disable, scale=not a.no_scale, log=lambda m: print(m, flush=True),
+                  select=a.select)
     bad = [k for k, v in r["areas"].items() if v.get("ran") and v.get("returncode") != 0]
     return 1 if bad else 0
 
