@@ -49,6 +49,25 @@ def test_quick_profile_smallest_cases_run(tmp_path):
     assert "| pipeline |" in text
 
 
+def test_every_benchmark_folder_runs_untimed_in_its_quick_profile(tmp_path):
+    """The benchmark folders outside the package (propagation, setcover, fiber, report, batch)
+    never rot: their quick profile runs every case once with ``--benchmark-disable`` and none
+    fails. (Where the shared OR-Library / SteinLib data is absent those cases skip, as they say.)"""
+    out = tmp_path / "res.json"
+    areas = ["propagation", "setcover", "fiber", "report", "batch"]
+    env = dict(os.environ, SITEPLAN_BENCH_CACHE=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+    p = subprocess.run([sys.executable, "-m", "siteplan", "bench", "--quick", "--benchmark-disable",
+                        "--areas", ",".join(areas), "--out", str(out)], env=env, capture_output=True, text=True,
+                       timeout=900, cwd=tmp_path)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    res = json.loads(out.read_text())
+    for a in areas:
+        area = res["areas"][a]
+        assert area["ran"] and area["returncode"] == 0, (a, area.get("tail"))
+        assert " passed" in area["summary"] and "failed" not in area["summary"], (a, area["summary"])
+
+
 def test_select_runs_only_the_matching_cases(tmp_path):
     """`--select` (pytest -k) narrows every area; an area it matches nothing in still counts as
     run without failure, and nothing else is measured."""
