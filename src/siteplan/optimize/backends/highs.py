@@ -87,8 +87,11 @@ def _build(h, spec: MilpSpec) -> None:
 
 
 def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, verbose,
-                emphasis="balanced") -> MilpResult:
-    """Solve ``spec`` with HiGHS; see :func:`siteplan.optimize.backends.solve_milp`."""
+                emphasis="balanced", cancel=None) -> MilpResult:
+    """Solve ``spec`` with HiGHS; see :func:`siteplan.optimize.backends.solve_milp`.
+
+    ``cancel`` (a ``threading.Event``): when set, the solve is interrupted and reports
+    what it has (used by the "highs+cbc" race)."""
     import highspy
 
     from siteplan.optimize.backends import check_result, watchdog_seconds
@@ -128,7 +131,7 @@ def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, v
         h.setSolution(sol)
     wd = watchdog_seconds(time_limit)
     fired = False
-    if wd is None:
+    if wd is None and cancel is None:
         h.run()
     else:
         # solve in highspy's worker thread; the interrupt callbacks poll cancelSolve's flag
@@ -138,14 +141,16 @@ def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, v
             done, _ = h.wait(0.05)
             if done:
                 break
-            if not fired and time.perf_counter() - t0 > wd:
+            if not fired and ((wd is not None and time.perf_counter() - t0 > wd)
+                              or (cancel is not None and cancel.is_set())):
                 fired = True
                 h.cancelSolve()
         thread.join()
     seconds = time.perf_counter() - t0
     ms = h.getModelStatus()
     info = h.getInfo()
-    message = h.modelStatusToString(ms) + (" (stopped by watchdog)" if fired else "")
+    stopped = " (cancelled)" if cancel is not None and cancel.is_set() else " (stopped by watchdog)"
+    message = h.modelStatusToString(ms) + (stopped if fired else "")
     has_primal = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
     S = highspy.HighsModelStatus
     maximise = spec.sense == "max"

@@ -19,6 +19,13 @@ LP-relaxation bound; "lagrangian" is not available.
 
 The reported bound is always valid: the best of the Lagrangian bound and the MILP's
 proven bound, plus the cost of the columns forced by the reductions.
+
+Time limits: the whole run counts, reductions and kernel loading included. The numba
+kernels compile on a process's first solve (10-30 s with a cold cache, ~1 s to load from
+numba's disk cache); :func:`warm_up` does it ahead of time. When they are neither
+compiled nor cached and "auto" runs under a limit below :data:`COLD_COMPILE_MIN_LIMIT_S`,
+the unreduced MILP goes straight to the solver instead (``stats["cold_start"]``), so a
+short limit is never spent compiling.
 """
 
 from __future__ import annotations
@@ -546,7 +553,9 @@ def solve_set_cover(problem, method: str = "auto", solver: str = "highs", time_l
     ----------
     problem : the problem.
     method : a key of :data:`METHODS` (set cover) or :data:`MAXCOVER_METHODS`.
-    solver : MILP backend, a key of :data:`siteplan.optimize.backends.SOLVERS`.
+    solver : MILP backend, a key of :data:`siteplan.optimize.backends.SOLVERS`:
+        "highs" (default), "cbc", or "highs+cbc" (both race on every MILP phase, the
+        first proof wins; takes a second core).
     time_limit : wall-clock budget for the whole solve [s]; ``None`` for none: the
         Lagrangian phase then stops after its round budget, the core MILP after
         :data:`CORE_TIME_CAP_S`, and "auto" runs its exact phase to proof only when the
