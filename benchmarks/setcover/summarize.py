@@ -3,6 +3,7 @@ the ``JSON {...}`` lines that compare.py writes to stderr.
 
     python benchmarks/setcover/compare.py siteplan highs cbc 2> runs.log
     python benchmarks/setcover/summarize.py runs.log [more.log ...]
+    python benchmarks/setcover/summarize.py --instances runs.log ...   # one row per instance
 """
 
 from __future__ import annotations
@@ -48,5 +49,28 @@ def main(paths):
               f"{max(secs):.2f} | {max(r['excess_pct'] for r in rs):.2f} | {max(gaps):.2f} |")
 
 
+def per_instance(paths):
+    rs = rows(paths)
+    who_list = list(dict.fromkeys(r["who"] for r in rs))
+    by = {(r["instance"], r["who"]): r for r in rs}
+    names = list(dict.fromkeys(r["instance"] for r in rs))
+    print("| instance | best known | limit s | " + " | ".join(who_list) + " |")
+    print("|---|---|---|" + "---|" * len(who_list))
+    for name in names:
+        cells = []
+        for who in who_list:
+            r = by.get((name, who))
+            if r is None:
+                cells.append("—")
+                continue
+            tail = "" if r["status"] == "optimal" else f" ({r['status']})"
+            cells.append(f"{r['cost']:g} / {r['bound']:.4g} / {r['seconds']:.1f}{tail}")
+        any_r = next(by[(name, w)] for w in who_list if (name, w) in by)
+        print(f"| {name} | {any_r['best_known']:g} | {any_r['limit']:g} | " + " | ".join(cells) + " |")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:2] == ["--instances"]:
+        per_instance(sys.argv[2:])
+    else:
+        main(sys.argv[1:])

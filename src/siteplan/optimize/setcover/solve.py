@@ -70,6 +70,9 @@ CORE_PER_ROW = 20
 #: after reduced-cost fixing has more non-zeros than this (smaller models are solved to proof)
 UNCAPPED_EXACT_MAX_NNZ = 50_000
 AUTO_EXACT_CAP_S = 120.0
+#: the exact phase asks the MILP solver for a proof-oriented search (emphasis="bound")
+#: only on models left after reduced-cost fixing with at most this many non-zeros
+BOUND_EMPHASIS_MAX_NNZ = 12_000
 #: core MILP limit when no overall time limit is given [s]
 CORE_TIME_CAP_S = 20.0
 
@@ -285,8 +288,13 @@ def _run_exact(red: Reduction, x_start, lb: float, u, time_left, gap, solver, se
     stats["milp_cols"] = int(spec.n_cols)
     stats["milp_nnz"] = int(spec.nnz)
     warm = None if x_start is None else x_start[idx].astype(np.float64)
+    # a small model is there to be proven: the solver's primal heuristics off (the warm start
+    # is good); a large one will rarely be proven in time, and its heuristics may still
+    # improve the cover
+    emphasis = "bound" if fixing and spec.nnz <= BOUND_EMPHASIS_MAX_NNZ else "balanced"
+    stats["milp_emphasis"] = emphasis
     res = solve_milp(spec, solver, time_limit=time_left, gap=gap, threads=threads, warm_start=warm, seed=seed,
-                     emphasis="bound" if fixing else "balanced")
+                     emphasis=emphasis)
     stats["milp_status"] = res.status.value
     stats["milp_seconds"] = round(res.seconds, 4)
     label = _solver_label(res)
