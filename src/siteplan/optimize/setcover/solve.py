@@ -131,7 +131,8 @@ class SetCoverResult:
 def kernels_ready() -> bool:
     """Whether every numba kernel of the set-cover engine is compiled (or loaded from the
     on-disk cache) in this process."""
-    return all(getattr(_kernels, name).signatures for name in _KERNEL_NAMES)
+    # with NUMBA_DISABLE_JIT=1 the kernels are plain Python functions: nothing to compile
+    return all(getattr(getattr(_kernels, name), "signatures", True) for name in _KERNEL_NAMES)
 
 
 _KERNEL_NAMES = ("_row_dominance_kernel", "_col_dominance_kernel", "_lagrangian_value_kernel",
