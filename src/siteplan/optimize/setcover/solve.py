@@ -37,9 +37,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from siteplan.exceptions import ModelError
-from siteplan.optimize.setcover import _kernels
+from siteplan.model.covering import MaxCoverProblem, SetCoverProblem, csc_from_columns, transpose_pattern
 from siteplan.optimize.backends import SOLVERS, solve_milp
 from siteplan.optimize.milp import MilpBuilder, SolveStatus, relative_gap
+from siteplan.optimize.setcover import _kernels
 from siteplan.optimize.setcover.lagrangian import (
     greedy_cover,
     improve_cover,
@@ -48,7 +49,6 @@ from siteplan.optimize.setcover.lagrangian import (
     lagrangian_search,
     reduced_cost_fixing,
 )
-from siteplan.model.covering import MaxCoverProblem, SetCoverProblem, transpose_pattern
 from siteplan.optimize.setcover.reduce import Reduction, reduce_problem
 
 __all__ = ["SetCoverResult", "solve_set_cover", "warm_up", "kernels_ready", "kernels_cached", "METHODS", "MAXCOVER_METHODS",
@@ -153,8 +153,6 @@ def warm_up() -> float:
     m, n = 12, 16
     cols = [sorted(set(rng.choice(m, size=int(rng.integers(1, 5)), replace=False).tolist())) for _ in range(n)]
     cols.append(list(range(m)))  # one covering column: the problem is always feasible
-    from siteplan.model.covering import csc_from_columns
-
     ptr, rows = csc_from_columns(m, cols)
     costs = rng.integers(1, 9, size=n + 1).astype(np.float64)
     costs[-1] = 60.0
@@ -173,8 +171,6 @@ def warm_up() -> float:
 
 def _probe_all_kernels() -> None:
     """Call every kernel once on a 2x3 instance that no reduction can shrink."""
-    from siteplan.model.covering import csc_from_columns
-
     # rows {0,1}, columns {0},{1},{0,1}: costs chosen so no column dominates
     ptr, rows = csc_from_columns(2, [[0], [1], [0, 1]])
     problem = SetCoverProblem(2, ptr, rows, np.array([1.0, 1.0, 1.5]))
