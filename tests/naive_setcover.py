@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-__all__ = ["brute_force_set_cover", "brute_force_max_cover", "random_instance"]
+__all__ = ["brute_force_set_cover", "brute_force_max_cover", "random_instance", "all_covers"]
 
 
 def _rows_of(problem):
@@ -38,6 +38,25 @@ def brute_force_set_cover(problem):
             if all(count[i] >= problem.demand[i] for i in range(problem.n_rows)):
                 best, arg = cost, tuple(sorted(chosen))
     return best, arg
+
+
+def all_covers(problem):
+    """Every feasible selection of a SetCoverProblem as (cost, frozenset of columns)."""
+    rows = _rows_of(problem)
+    n = problem.n_cols
+    out = []
+    for k in range(n + 1):
+        for combo in itertools.combinations(range(n), k):
+            if any(problem.fixed_out[j] for j in combo) or any(problem.fixed_in[j] and j not in combo
+                                                                for j in range(n)):
+                continue
+            count = [0] * problem.n_rows
+            for j in combo:
+                for i in rows[j]:
+                    count[i] += 1
+            if all(count[i] >= problem.demand[i] for i in range(problem.n_rows)):
+                out.append((float(sum(problem.costs[j] for j in combo)), frozenset(combo)))
+    return out
 
 
 def brute_force_max_cover(problem):

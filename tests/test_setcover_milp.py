@@ -14,7 +14,7 @@ from siteplan.exceptions import ModelError
 from siteplan.optimize import MilpBuilder, SolveStatus, solve_milp
 from siteplan.optimize.backends import available_solvers, check_result
 
-SOLVERS = ["highs", "cbc"]
+SOLVERS = ["highs", "cbc", "highs+cbc"]
 
 
 def test_both_backends_available():
@@ -170,8 +170,6 @@ def test_watchdog_stops_an_overrunning_solver(solver, monkeypatch):
 
 def test_cbc_stopped_on_time_with_lp_values_is_not_a_solution(monkeypatch):
     """CBC trap: stopped on time without an integer solution, the solution file holds LP values."""
-    import subprocess
-
     from siteplan.optimize.backends import cbc as cbc_mod
 
     b = MilpBuilder("min")
@@ -179,18 +177,53 @@ def test_cbc_stopped_on_time_with_lp_values_is_not_a_solution(monkeypatch):
     b.add_rows("cover", [0, 2], x.index([0, 1]), [1, 1], lower=1)
     spec = b.build()
 
-    def fake_run(cmd, **kw):
-        out = cmd[cmd.index("-solu") + 1]
-        with open(out, "w") as fh:
-            fh.write("Stopped on time - objective value 0.50000000\n")
-            fh.write("      0 C0                   0.5                       0\n")
-            fh.write("      1 C1                     0                       0\n")
-        log = ("Result - Stopped on time limit\n\nObjective value:                1e+50\n"
-               "Lower bound:                    0.5\nNo feasible solution found\n")
-        return subprocess.CompletedProcess(cmd, 0, stdout=log, stderr="")
+    class FakePopen:
+        """Stands in for the CBC process: writes what CBC writes when stopped on time."""
 
-    monkeypatch.setattr(cbc_mod.subprocess, "run", fake_run)
+        def __init__(self, cmd, **kw):
+            out = cmd[cmd.index("-solu") + 1]
+            with open(out, "w") as fh:
+                fh.write("Stopped on time - objective value 0.50000000\n")
+                fh.write("      0 C0                   0.5                       0\n")
+                fh.write("      1 C1                     0                       0\n")
+            self.returncode = 0
+
+        def communicate(self, timeout=None):
+            return ("Result - Stopped on time limit\n\nObjective value:                1e+50\n"
+                    "Lower bound:                    0.5\nNo feasible solution found\n", None)
+
+        def kill(self):
+            pass
+
+    monkeypatch.setattr(cbc_mod.subprocess, "Popen", FakePopen)
     res = solve_milp(spec, "cbc", time_limit=5)
     assert res.status == SolveStatus.TIME_LIMIT_NO_SOLUTION
     assert res.x is None and math.isnan(res.objective)
     assert res.bound == pytest.approx(0.5)
+
+
+def test_race_stops_the_slower_solver_and_leaves_nothing_running():
+    """"highs+cbc": the first proof wins, the other solver is stopped (no thread or CBC
+    process left behind) and the answer is HiGHS's own optimum (the small brute-force
+    checks of every backend, this one included, are parametrised above)."""
+    import threading
+
+    rng = np.random.default_rng(4)
+    m, n = 30, 60
+    a = (rng.random((m, n)) < 0.15).astype(float)
+    a[:, 0] = 1.0  # always feasible
+    c = rng.integers(1, 20, size=n).astype(float)
+    b = MilpBuilder("min")
+    x = b.add_columns("x", n, cost=c, upper=1, integer=True)
+    rows, cols = np.nonzero(a)
+    ptr = np.zeros(m + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=m), out=ptr[1:])
+    b.add_rows("cover", ptr, x.index(cols), np.ones(cols.size), lower=1)
+    spec = b.build()
+    res = solve_milp(spec, "highs+cbc", time_limit=30)
+    ref = solve_milp(spec, "highs", time_limit=30)
+    assert res.status == SolveStatus.OPTIMAL and ref.status == SolveStatus.OPTIMAL
+    assert res.objective == pytest.approx(ref.objective)
+    assert res.message.startswith(("highs first", "cbc first"))
+    assert res.solver == "highs+cbc"
+    assert not [t for t in threading.enumerate() if t.name == "siteplan-cbc-race"]

@@ -81,10 +81,11 @@ def test_missing_file(tmp_path):
         read_orlib_scp(tmp_path / "nope.txt")
 
 
-def test_cli_json(tmp_path):
+@pytest.mark.parametrize("solver", ["highs", "cbc", "highs+cbc"])
+def test_cli_json(tmp_path, solver):
     f = tmp_path / "scpx.txt"
     f.write_text(ROWWISE)
-    out = CliRunner().invoke(main, ["scp", str(f), "--json"])
+    out = CliRunner().invoke(main, ["scp", str(f), "--json", "--solver", solver])
     assert out.exit_code == 0, out.output
     obj = json.loads(out.output)
     assert set(obj) == {"cost", "columns", "lower_bound", "gap", "status", "seconds", "solver"}

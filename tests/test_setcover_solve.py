@@ -14,7 +14,7 @@ from siteplan.exceptions import ModelError
 from siteplan.optimize import METHODS, MaxCoverProblem, SetCoverProblem, SolveStatus, solve_set_cover
 from siteplan.optimize.setcover import MAXCOVER_METHODS, reduce_problem
 
-SOLVERS = ["highs", "cbc"]
+SOLVERS = ["highs", "cbc", "highs+cbc"]
 HYP = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

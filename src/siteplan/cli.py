@@ -161,8 +161,9 @@ def coverage(scenario_path, out, raster, raster_operator, operators, model, diff
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--method", "method", default="auto", show_default=True,
               type=click.Choice(["auto", "exact", "lagrangian"]), help="Solution method.")
-@click.option("--solver", "solver", default="highs", show_default=True, type=click.Choice(["highs", "cbc"]),
-              help="MILP backend for the exact phase.")
+@click.option("--solver", "solver", default="highs", show_default=True,
+              type=click.Choice(["highs", "cbc", "highs+cbc"]),
+              help="MILP backend for the exact phase (highs+cbc: both race, the first proof wins).")
 @click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Wall-clock limit for the whole solve [s].")
 @click.option("--gap", "gap", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,

@@ -23,6 +23,7 @@ import numpy as np
 
 from siteplan.config import MAX_FILE_BYTES
 from siteplan.exceptions import FormatError, Problem
+from siteplan.model.covering import SetCoverProblem
 
 __all__ = ["read_orlib_scp", "ORLIB_FORMATS"]
 
@@ -166,8 +167,6 @@ def read_orlib_scp(path: str | os.PathLike, fmt: str = "auto"):
     SetCoverProblem with 0-based indices; ``meta["format"]`` names the layout read.
     Duplicate entries (a row listed twice for one column) are merged.
     """
-    from siteplan.optimize.setcover.problem import SetCoverProblem
-
     if fmt not in ORLIB_FORMATS:
         raise FormatError(Problem(str(path), None, "fmt", f"must be one of {ORLIB_FORMATS}", fmt))
     p = Path(path)

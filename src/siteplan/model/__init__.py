@@ -1,5 +1,6 @@
 """The scenario model: frozen struct-of-arrays dataclasses and validated parameters."""
 
+from siteplan.model.covering import MaxCoverProblem, SetCoverProblem
 from siteplan.model.params import (
     Band,
     CableTier,
@@ -38,4 +39,5 @@ __all__ = [
     "Operator", "Phase", "Quota", "Radio", "Sharing", "SitingParams", "Tables", "TerrainSpec", "Traffic",
     "Scenario", "FACILITY_KINDS", "ROAD_CLASSES", "RURAL_CODES", "UR_CODES", "URBAN_CODES",
     "DemandPoints", "Facilities", "RoadNetwork", "Sites", "Villages", "Terrain",
+    "SetCoverProblem", "MaxCoverProblem",
 ]

@@ -163,8 +163,11 @@ def _last_float(pattern: str, log: str) -> float | None:
 
 
 def solve_cbc(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, verbose,
-              emphasis="balanced") -> MilpResult:
-    """Solve ``spec`` with CBC; see :func:`siteplan.optimize.backends.solve_milp`."""
+              emphasis="balanced", cancel=None) -> MilpResult:
+    """Solve ``spec`` with CBC; see :func:`siteplan.optimize.backends.solve_milp`.
+
+    ``cancel`` (a ``threading.Event``): when set, the CBC process is killed and the run
+    reports no solution (used by the "highs+cbc" race)."""
     from siteplan.optimize.backends import check_result, watchdog_seconds
 
     path = cbc_path()
@@ -191,14 +194,22 @@ def solve_cbc(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, ver
         cmd += ["-solve", "-printingOptions", "all", "-solu", str(tmp / "out.sol"), "-quit"]
         wd = watchdog_seconds(time_limit)
         killed = False
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True,
-                                  timeout=None if wd is None else max(wd - (time.perf_counter() - t0), 1.0),
-                                  env={**os.environ, "OMP_NUM_THREADS": str(threads or 1)})
-            log = proc.stdout + proc.stderr
-        except subprocess.TimeoutExpired as exc:  # subprocess.run kills the child
-            killed = True
-            log = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        cancelled = False
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, "OMP_NUM_THREADS": str(threads or 1)})
+        while True:
+            try:
+                log = proc.communicate(timeout=0.05)[0] or ""
+                break
+            except subprocess.TimeoutExpired:
+                overrun = wd is not None and time.perf_counter() - t0 > max(wd, 1.0)
+                stop = cancel is not None and cancel.is_set()
+                if overrun or stop:
+                    proc.kill()
+                    log = proc.communicate()[0] or ""
+                    killed = True
+                    cancelled = stop and not overrun
+                    break
         sol = None if killed else _read_solution(tmp / "out.sol", spec.n_cols)
     seconds = time.perf_counter() - t0
     if verbose:
@@ -208,7 +219,8 @@ def solve_cbc(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, ver
     header = sol[0] if sol else ""
     message = result_words or header or ("killed by watchdog" if killed else "no result")
     if killed:
-        message = "killed by watchdog after overrunning the time limit"
+        message = ("cancelled (another solver finished first)" if cancelled
+                   else "killed by watchdog after overrunning the time limit")
     # bounds in CBC's (minimisation) sense
     lb_candidates = []
     for pat in (r"Lower bound:\s*([-+0-9.eE]+)", r"Continuous objective value is\s*([-+0-9.eE]+)"):

@@ -9,13 +9,20 @@ import numpy as np
 
 from siteplan.optimize.milp import MilpResult, MilpSpec, SolveStatus
 
-__all__ = ["solve_highs", "highs_version"]
+__all__ = ["solve_highs", "highs_version", "BOUND_EMPHASIS_OPTIONS"]
 
 #: thread count the HiGHS global scheduler was last started with (0 = HiGHS default)
 _THREADS = 0
 
 
 _BANNER_SHOWN = False
+
+#: HiGHS options added by ``emphasis="bound"`` (besides switching the primal heuristics off)
+BOUND_EMPHASIS_OPTIONS = {
+    "mip_pscost_minreliable": 0,
+    "mip_allow_cut_separation_at_nodes": False,
+    "mip_allow_restart": False,
+}
 
 
 def new_highs():
@@ -80,8 +87,11 @@ def _build(h, spec: MilpSpec) -> None:
 
 
 def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, verbose,
-                emphasis="balanced") -> MilpResult:
-    """Solve ``spec`` with HiGHS; see :func:`siteplan.optimize.backends.solve_milp`."""
+                emphasis="balanced", cancel=None) -> MilpResult:
+    """Solve ``spec`` with HiGHS; see :func:`siteplan.optimize.backends.solve_milp`.
+
+    ``cancel`` (a ``threading.Event``): when set, the solve is interrupted and reports
+    what it has (used by the "highs+cbc" race)."""
     import highspy
 
     from siteplan.optimize.backends import check_result, watchdog_seconds
@@ -100,6 +110,12 @@ def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, v
         for name in ("mip_heuristic_run_rins", "mip_heuristic_run_rens", "mip_heuristic_run_root_reduced_cost",
                      "mip_heuristic_run_feasibility_jump"):
             h.setOptionValue(name, False)
+        # proof-oriented search, measured on reduced-cost-fixed OR-Library covers (groups
+        # 6, A-D, 2026-11-28; benchmarks/setcover/RESULTS.md): 2-4x faster proofs than with
+        # the heuristics off alone. Pseudo-cost branching from the first node (no strong
+        # branching), root cuts only, no root restart.
+        for name, value in BOUND_EMPHASIS_OPTIONS.items():
+            h.setOptionValue(name, value)
     global _THREADS
     want = 0 if threads is None else int(threads)
     if want != _THREADS:
@@ -115,7 +131,7 @@ def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, v
         h.setSolution(sol)
     wd = watchdog_seconds(time_limit)
     fired = False
-    if wd is None:
+    if wd is None and cancel is None:
         h.run()
     else:
         # solve in highspy's worker thread; the interrupt callbacks poll cancelSolve's flag
@@ -125,14 +141,16 @@ def solve_highs(spec: MilpSpec, *, time_limit, gap, threads, warm_start, seed, v
             done, _ = h.wait(0.05)
             if done:
                 break
-            if not fired and time.perf_counter() - t0 > wd:
+            if not fired and ((wd is not None and time.perf_counter() - t0 > wd)
+                              or (cancel is not None and cancel.is_set())):
                 fired = True
                 h.cancelSolve()
         thread.join()
     seconds = time.perf_counter() - t0
     ms = h.getModelStatus()
     info = h.getInfo()
-    message = h.modelStatusToString(ms) + (" (stopped by watchdog)" if fired else "")
+    stopped = " (cancelled)" if cancel is not None and cancel.is_set() else " (stopped by watchdog)"
+    message = h.modelStatusToString(ms) + (stopped if fired else "")
     has_primal = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
     S = highspy.HighsModelStatus
     maximise = spec.sense == "max"

@@ -4,9 +4,16 @@ Reductions (:mod:`.reduce`), Lagrangian bounds and heuristic (:mod:`.lagrangian`
 solves through the MILP adapter, all behind :func:`solve_set_cover` (:mod:`.solve`).
 """
 
-from siteplan.optimize.setcover.problem import MaxCoverProblem, SetCoverProblem
+from siteplan.model.covering import MaxCoverProblem, SetCoverProblem
 from siteplan.optimize.setcover.reduce import Reduction, reduce_problem
-from siteplan.optimize.setcover.solve import MAXCOVER_METHODS, METHODS, SetCoverResult, solve_set_cover
+from siteplan.optimize.setcover.solve import (
+    MAXCOVER_METHODS,
+    METHODS,
+    SetCoverResult,
+    kernels_ready,
+    solve_set_cover,
+    warm_up,
+)
 
 __all__ = [
     "SetCoverProblem",
@@ -17,4 +24,6 @@ __all__ = [
     "solve_set_cover",
     "METHODS",
     "MAXCOVER_METHODS",
+    "warm_up",
+    "kernels_ready",
 ]

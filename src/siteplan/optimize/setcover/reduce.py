@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from siteplan.model.covering import SetCoverProblem, transpose_pattern
 from siteplan.optimize.setcover._kernels import _col_dominance_kernel, _row_dominance_kernel
-from siteplan.optimize.setcover.problem import SetCoverProblem, transpose_pattern
 
 __all__ = ["Reduction", "reduce_problem"]
 

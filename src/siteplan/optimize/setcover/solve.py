@@ -19,6 +19,13 @@ LP-relaxation bound; "lagrangian" is not available.
 
 The reported bound is always valid: the best of the Lagrangian bound and the MILP's
 proven bound, plus the cost of the columns forced by the reductions.
+
+Time limits: the whole run counts, reductions and kernel loading included. The numba
+kernels compile on a process's first solve (10-30 s with a cold cache, ~1 s to load from
+numba's disk cache); :func:`warm_up` does it ahead of time. When they are neither
+compiled nor cached and "auto" runs under a limit below :data:`COLD_COMPILE_MIN_LIMIT_S`,
+the unreduced MILP goes straight to the solver instead (``stats["cold_start"]``), so a
+short limit is never spent compiling.
 """
 
 from __future__ import annotations
@@ -30,19 +37,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from siteplan.exceptions import ModelError
+from siteplan.model.covering import MaxCoverProblem, SetCoverProblem, csc_from_columns, transpose_pattern
 from siteplan.optimize.backends import SOLVERS, solve_milp
 from siteplan.optimize.milp import MilpBuilder, SolveStatus, relative_gap
+from siteplan.optimize.setcover import _kernels
 from siteplan.optimize.setcover.lagrangian import (
     greedy_cover,
     improve_cover,
     initial_multipliers,
     lagrangian_bound,
     lagrangian_search,
+    reduced_cost_fixing,
 )
-from siteplan.optimize.setcover.problem import MaxCoverProblem, SetCoverProblem
 from siteplan.optimize.setcover.reduce import Reduction, reduce_problem
 
-__all__ = ["SetCoverResult", "solve_set_cover", "METHODS", "MAXCOVER_METHODS", "EXACT_MAX_NNZ"]
+__all__ = ["SetCoverResult", "solve_set_cover", "warm_up", "kernels_ready", "kernels_cached", "METHODS", "MAXCOVER_METHODS",
+           "EXACT_MAX_NNZ"]
 
 #: "auto" hands the (reduced-cost fixed) model to the MILP solver only below this many
 #: non-zeros; larger models keep the heuristic's answer and bound.
@@ -60,6 +70,9 @@ CORE_PER_ROW = 20
 #: after reduced-cost fixing has more non-zeros than this (smaller models are solved to proof)
 UNCAPPED_EXACT_MAX_NNZ = 50_000
 AUTO_EXACT_CAP_S = 120.0
+#: the exact phase asks the MILP solver for a proof-oriented search (emphasis="bound")
+#: only on models left after reduced-cost fixing with at most this many non-zeros
+BOUND_EMPHASIS_MAX_NNZ = 12_000
 #: core MILP limit when no overall time limit is given [s]
 CORE_TIME_CAP_S = 20.0
 
@@ -113,6 +126,102 @@ class SetCoverResult:
             "solver": self.solver,
             "method": self.method,
         }
+
+
+def kernels_ready() -> bool:
+    """Whether every numba kernel of the set-cover engine is compiled (or loaded from the
+    on-disk cache) in this process."""
+    # with NUMBA_DISABLE_JIT=1 the kernels are plain Python functions: nothing to compile
+    return all(getattr(getattr(_kernels, name), "signatures", True) for name in _KERNEL_NAMES)
+
+
+_KERNEL_NAMES = ("_row_dominance_kernel", "_col_dominance_kernel", "_lagrangian_value_kernel",
+                 "_subgradient_kernel", "_greedy_kernel", "_improve_kernel")
+
+
+def warm_up() -> float:
+    """Compile (or load from numba's on-disk cache) every set-cover kernel by solving a
+    tiny built-in instance without a MILP; returns the seconds it took [s].
+
+    The first solve of a process otherwise pays this inside its own time budget: with a
+    cold cache, 10-30 s on a loaded 2-core machine, more than a short ``time_limit``.
+    :func:`solve_set_cover` calls it itself (and reports ``stats["warmup_seconds"]``) when
+    the kernels are not ready; benchmarks call it before their timed region.
+    """
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(0)
+    m, n = 12, 16
+    cols = [sorted(set(rng.choice(m, size=int(rng.integers(1, 5)), replace=False).tolist())) for _ in range(n)]
+    cols.append(list(range(m)))  # one covering column: the problem is always feasible
+    ptr, rows = csc_from_columns(m, cols)
+    costs = rng.integers(1, 9, size=n + 1).astype(np.float64)
+    costs[-1] = 60.0
+    problem = SetCoverProblem(m, ptr, rows, costs)
+    red = reduce_problem(problem, dominance=True)
+    if red.n_rows:
+        lagrangian_search(red, time_limit=None, seed=0, max_rounds=1)
+        x = greedy_cover(red, initial_multipliers(red))
+        if x is not None:
+            improve_cover(red, x)
+    # kernels a tiny instance may leave untouched (reductions can solve it outright)
+    if not kernels_ready():
+        _probe_all_kernels()
+    return time.perf_counter() - t0
+
+
+def _probe_all_kernels() -> None:
+    """Call every kernel once on a 2x3 instance that no reduction can shrink."""
+    # rows {0,1}, columns {0},{1},{0,1}: costs chosen so no column dominates
+    ptr, rows = csc_from_columns(2, [[0], [1], [0, 1]])
+    problem = SetCoverProblem(2, ptr, rows, np.array([1.0, 1.0, 1.5]))
+    red = reduce_problem(problem, dominance=False)
+    u = initial_multipliers(red)
+    lagrangian_bound(red, u)
+    lagrangian_search(red, time_limit=None, seed=0, max_rounds=1)
+    x = greedy_cover(red, u)
+    if x is not None:
+        improve_cover(red, x)
+    reduce_problem(problem, dominance=True)
+
+
+def kernels_cached() -> bool:
+    """Whether numba's on-disk cache holds every set-cover kernel for the current source
+    (loading them then takes about a second instead of compiling for 10-30 s)."""
+    try:
+        return all(len(getattr(_kernels, name)._cache._cache_file._load_index()) > 0 for name in _KERNEL_NAMES)
+    except Exception:  # numba internals changed or caching is off: assume a compile is needed
+        return False
+
+
+#: with cold kernels (not in memory, not in numba's disk cache), "auto" under a time
+#: limit shorter than this solves the unreduced MILP instead of compiling first [s]
+COLD_COMPILE_MIN_LIMIT_S = 60.0
+
+
+def _plain_exact(problem: SetCoverProblem, t0, time_limit, gap, solver, seed, threads, stats) -> SetCoverResult:
+    """The whole MILP (fixings as bounds) handed to the solver, no numba kernel involved."""
+    b = MilpBuilder("min")
+    x = b.add_columns("x", problem.n_cols, cost=problem.costs, lower=problem.fixed_in.astype(np.float64),
+                      upper=(~problem.fixed_out).astype(np.float64), integer=True)
+    rp, rc = problem.row_view
+    b.add_rows("cover", rp, x.index(rc), np.ones(rc.size), lower=problem.demand.astype(np.float64))
+    left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.05)
+    res = solve_milp(b.build(), solver, time_limit=left, gap=gap, threads=threads, seed=seed)
+    stats.update(milp_status=res.status.value, milp_seconds=round(res.seconds, 4))
+    label = _solver_label(res)
+    seconds = time.perf_counter() - t0
+    if not res.status.has_solution:
+        return SetCoverResult(np.zeros(0, np.int64), math.nan, math.nan,
+                              math.nan if res.status == SolveStatus.INFEASIBLE else res.bound, math.inf,
+                              res.status, seconds, label, "auto", stats)
+    cols = np.flatnonzero(res.x > 0.5).astype(np.int64)
+    cost = problem.cost_of(cols)
+    bound = min(res.bound, cost) if math.isfinite(res.bound) else res.bound
+    if np.all(problem.costs == np.round(problem.costs)) and math.isfinite(bound):
+        bound = min(math.ceil(bound - 1e-6), cost)
+    g = relative_gap(cost, bound)
+    status = SolveStatus.OPTIMAL if (res.status == SolveStatus.OPTIMAL or g <= 1e-9) else SolveStatus.FEASIBLE
+    return SetCoverResult(cols, cost, cost, float(bound), g, status, seconds, label, "auto", stats)
 
 
 def _solver_label(res) -> str:
@@ -169,20 +278,20 @@ def _run_exact(red: Reduction, x_start, lb: float, u, time_left, gap, solver, se
     fix_one = np.zeros(red.n_cols, bool)
     ub = float(red.costs[x_start.astype(bool)].sum()) if x_start is not None else math.inf
     if fixing and x_start is not None and u is not None and math.isfinite(lb):
-        lval, rc = lagrangian_bound(red, u)
-        slack = (1.0 - 1e-6) if red.integral_costs else 1e-7 * max(1.0, abs(ub))
-        # a column whose use (or absence) alone pushes L(u) past ub - slack cannot be in a better cover
-        inc = x_start.astype(bool)
-        keep = ~((lval + rc > ub - slack + 1e-9) & ~inc)
-        fix_one = (lval - rc > ub - slack + 1e-9) & inc
+        keep, fix_one, _ = reduced_cost_fixing(red, u, x_start)
         stats["rc_fixed_out"] = int((~keep).sum())
         stats["rc_fixed_in"] = int(fix_one.sum())
     spec, idx = _cover_spec(red, keep, fix_one)
     stats["milp_cols"] = int(spec.n_cols)
     stats["milp_nnz"] = int(spec.nnz)
     warm = None if x_start is None else x_start[idx].astype(np.float64)
+    # a small model is there to be proven: the solver's primal heuristics off (the warm start
+    # is good); a large one will rarely be proven in time, and its heuristics may still
+    # improve the cover
+    emphasis = "bound" if fixing and spec.nnz <= BOUND_EMPHASIS_MAX_NNZ else "balanced"
+    stats["milp_emphasis"] = emphasis
     res = solve_milp(spec, solver, time_limit=time_left, gap=gap, threads=threads, warm_start=warm, seed=seed,
-                     emphasis="bound" if fixing else "balanced")
+                     emphasis=emphasis)
     stats["milp_status"] = res.status.value
     stats["milp_seconds"] = round(res.seconds, 4)
     label = _solver_label(res)
@@ -284,10 +393,7 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
 
     def surviving_nnz(x):
         # size of the model left after reduced-cost fixing against the cover x
-        ub = float(red.costs[x.astype(bool)].sum())
-        lval, rc = lagrangian_bound(red, out.u)
-        slack = (1.0 - 1e-6) if red.integral_costs else 0.0
-        survive = ~((lval + rc > ub - slack + 1e-9) & ~x.astype(bool))
+        survive, _, _ = reduced_cost_fixing(red, out.u, x)
         return int(np.diff(red.col_ptr)[survive].sum())
 
     nnz = surviving_nnz(x_best)
@@ -330,7 +436,7 @@ def _maxcover_spec(p: MaxCoverProblem):
                       upper=(~p.fixed_out).astype(float), integer=True)
     y = b.add_columns("y", p.n_rows, cost=p.weights, lower=0.0, upper=1.0, integer=False)
     # y_i - sum_{j covers i} x_j <= 0
-    rp, rc = __import__("siteplan.optimize.setcover.problem", fromlist=["x"]).transpose_pattern(
+    rp, rc = transpose_pattern(
         p.n_rows, p.col_ptr, p.col_rows)
     lens = np.diff(rp)
     ptr = np.zeros(p.n_rows + 1, np.int64)
@@ -452,7 +558,9 @@ def solve_set_cover(problem, method: str = "auto", solver: str = "highs", time_l
     ----------
     problem : the problem.
     method : a key of :data:`METHODS` (set cover) or :data:`MAXCOVER_METHODS`.
-    solver : MILP backend, a key of :data:`siteplan.optimize.backends.SOLVERS`.
+    solver : MILP backend, a key of :data:`siteplan.optimize.backends.SOLVERS`:
+        "highs" (default), "cbc", or "highs+cbc" (both race on every MILP phase, the
+        first proof wins; takes a second core).
     time_limit : wall-clock budget for the whole solve [s]; ``None`` for none: the
         Lagrangian phase then stops after its round budget, the core MILP after
         :data:`CORE_TIME_CAP_S`, and "auto" runs its exact phase to proof only when the
@@ -481,6 +589,15 @@ def solve_set_cover(problem, method: str = "auto", solver: str = "highs", time_l
         raise ModelError(f"problem must be a SetCoverProblem or MaxCoverProblem, got {type(problem).__name__}")
     if method not in METHODS:
         raise ModelError(f"unknown method {method!r}; choose one of {sorted(METHODS)}")
+    if not kernels_ready():
+        if (method == "auto" and time_limit is not None and time_limit < COLD_COMPILE_MIN_LIMIT_S
+                and not kernels_cached()):
+            # compiling would eat a short budget (10-30 s): hand the whole model to the solver
+            stats["cold_start"] = ("set-cover kernels not compiled: unreduced MILP solved instead; "
+                                   "call siteplan.optimize.setcover.warm_up() once beforehand")
+            return _plain_exact(problem, t0, time_limit, gap, solver, seed, threads, stats)
+        # counted in the run's time (t0 is already set): the budget of the phases below shrinks
+        stats["warmup_seconds"] = round(warm_up(), 4)
     red = reduce_problem(problem, dominance=reductions)
     stats["reductions"] = dict(red.stats)
     stats["reduced_rows"], stats["reduced_cols"] = red.n_rows, red.n_cols
