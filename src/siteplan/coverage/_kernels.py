@@ -266,14 +266,41 @@ def _atan_fast_kernel(u, out_atan, y, x, out_atan2):
         out_atan2[p] = _atan2_fast(y[p], x[p])
 
 
+@njit(inline="always", **NJIT_OPTIONS)
+def _bilinear_sel(dem, ny1, nx1, i_hi, j_hi, di1, dj1, fx, fy):
+    """:func:`_bilinear_grid` with the clamps written as selects (same value for finite
+    fx, fy); ``ny1``/``nx1`` = shape - 1, ``i_hi``/``j_hi`` the largest lower corner,
+    ``di1``/``dj1`` the upper corner's offset (0 on a one-cell axis)."""
+    fx = 0.0 if fx < 0.0 else fx
+    fx = nx1 if fx > nx1 else fx
+    fy = 0.0 if fy < 0.0 else fy
+    fy = ny1 if fy > ny1 else fy
+    j0 = int(fx)
+    i0 = int(fy)
+    j0 = j_hi if j0 > j_hi else j0
+    i0 = i_hi if i0 > i_hi else i0
+    tx = fx - j0
+    ty = fy - i0
+    z00 = float(dem[i0, j0])
+    z01 = float(dem[i0, j0 + dj1])
+    z10 = float(dem[i0 + di1, j0])
+    z11 = float(dem[i0 + di1, j0 + dj1])
+    return ((z00 * (1.0 - tx) + z01 * tx) * (1.0 - ty)
+            + (z10 * (1.0 - tx) + z11 * tx) * ty)
+
+
+#: Radials swept together by one thread: their samples at one distance are written as
+#: one contiguous run of the step-major polar grid.
+SWEEP_BLOCK = 16
+
+
 @njit(**NJIT_PARALLEL_OPTIONS)
 def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step, step, lam,
                          inv_ae, v_out, los_out):
     """Fresnel parameter v of the Tx-horizon edge on a polar grid around one site:
-    ``v_out[r, k]`` for the point at distance (k + 1) * step [m] on radial r (bearing
-    360 r / n_rad deg; radial-major, so that each radial writes contiguous memory); the
-    raster's diffraction loss is Bullington's final formula (P.1812-6 eqs. 17 and 21)
-    applied to it.
+    ``v_out[k, r]`` for the point at distance (k + 1) * step [m] on radial r (bearing
+    360 r / n_rad deg); the raster's diffraction loss is Bullington's final formula
+    (P.1812-6 eqs. 17 and 21) applied to it.
 
     The Tx-horizon edge is the profile point of largest elevation angle seen from the
     transmitter. By the identity (g_i + d_i (d - d_i)/(2 a_e) - h_ts)/d_i =
@@ -281,8 +308,13 @@ def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step
     radial, so each point costs O(1). Its v never exceeds the v of Bullington's
     equivalent edge (the Tx-horizon edge lies on the Tx ray before the rays'
     intersection), so the loss is a lower bound of the full Bullington loss on the same
-    profile. ``los_out[r, k]`` is 1 when the point sees the transmitter (S_tim < S_tr).
+    profile. ``los_out[k, r]`` is 1 when the point sees the transmitter (S_tim < S_tr).
     Divisions and square roots come from 1/k, 1/sqrt(k) and sqrt(k) tables.
+
+    The grid is step-major: a thread sweeps SWEEP_BLOCK adjacent radials outwards
+    together and writes their samples at one distance contiguously, so that the
+    raster's lookups (neighbouring pixels = neighbouring radials at about the same
+    distance) stay within a few cache lines.
     """
     half = 0.5 * inv_ae
     c = half * step * step
@@ -297,29 +329,56 @@ def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step
     ic = 1.0 / cell
     fx0 = (sx - x_min) * ic - 0.5
     fy0 = (y_max - sy) * ic - 0.5
-    for r in prange(n_rad):
-        th = 2.0 * math.pi * r / n_rad
-        dfx = math.sin(th) * step * ic
-        dfy = -math.cos(th) * step * ic
-        qmax = -np.inf
-        ib = 0
-        gb = 0.0
+    ny1 = float(dem.shape[0] - 1)
+    nx1 = float(dem.shape[1] - 1)
+    i_hi = dem.shape[0] - 2 if dem.shape[0] >= 2 else 0
+    j_hi = dem.shape[1] - 2 if dem.shape[1] >= 2 else 0
+    di1 = 1 if dem.shape[0] >= 2 else 0
+    dj1 = 1 if dem.shape[1] >= 2 else 0
+    n_blk = (n_rad + SWEEP_BLOCK - 1) // SWEEP_BLOCK
+    for blk in prange(n_blk):
+        r0 = blk * SWEEP_BLOCK
+        m = n_rad - r0
+        if m > SWEEP_BLOCK:
+            m = SWEEP_BLOCK
+        dfx = np.empty(SWEEP_BLOCK)
+        dfy = np.empty(SWEEP_BLOCK)
+        qmax = np.full(SWEEP_BLOCK, -np.inf)
+        ib = np.zeros(SWEEP_BLOCK, dtype=np.int64)
+        gb = np.zeros(SWEEP_BLOCK)
+        for l in range(m):
+            th = 2.0 * math.pi * (r0 + l) / n_rad
+            dfx[l] = math.sin(th) * step * ic
+            dfy[l] = -math.cos(th) * step * ic
+        for l in range(m):
+            v_out[0, r0 + l] = -np.inf
+            los_out[0, r0 + l] = 1
+        gk = np.empty(SWEEP_BLOCK)
         for k in range(1, n_step + 1):
-            g = _bilinear_grid(dem, fx0 + k * dfx, fy0 + k * dfy)
-            hrs = g + hm
+            # elevations of the block's samples at distance k (gathers), then the
+            # running-maximum update written with selects so that it vectorises
+            for l in range(m):
+                gk[l] = _bilinear_sel(dem, ny1, nx1, i_hi, j_hi, di1, dj1,
+                                      fx0 + k * dfx[l], fy0 + k * dfy[l])
+            ik = inv[k]
+            ck = c * k
+            sk = sq[k]
             if k >= 2:
-                h = gb + c * ib * (k - ib) - (hts * (k - ib) + hrs * ib) * inv[k]
-                v_out[r, k - 1] = h * isq[ib] * isq[k - ib] * sq[k] * vscale
-                # S_tim < S_tr in units of 1/step: qmax + half d vs (hrs - hts)/d
-                los_out[r, k - 1] = 1 if (qmax + c * k) < (hrs - hts) * inv[k] else 0
-            else:
-                v_out[r, k - 1] = -np.inf
-                los_out[r, k - 1] = 1
-            q = (g - hts) * inv[k] - c * k
-            if q > qmax:
-                qmax = q
-                ib = k
-                gb = g
+                for l in range(m):
+                    g = gk[l]
+                    hrs = g + hm
+                    b = ib[l]
+                    h = gb[l] + c * b * (k - b) - (hts * (k - b) + hrs * b) * ik
+                    v_out[k - 1, r0 + l] = h * isq[b] * isq[k - b] * sk * vscale
+                    # S_tim < S_tr in units of 1/step: qmax + half d vs (hrs - hts)/d
+                    los_out[k - 1, r0 + l] = 1 if (qmax[l] + ck) < (hrs - hts) * ik else 0
+            for l in range(m):
+                g = gk[l]
+                q = (g - hts) * ik - ck
+                up = q > qmax[l]
+                qmax[l] = q if up else qmax[l]
+                ib[l] = k if up else ib[l]
+                gb[l] = g if up else gb[l]
 
 
 @njit(**NJIT_PARALLEL_OPTIONS)
@@ -331,7 +390,8 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
     RSRP (diffraction from the nearest polar sample, O(1)); keeps the maximum. Rows are
     processed in parallel; each pixel is written by one thread only. Log-linear models
     use per-site coefficients (one log10 per pixel for all bands). ``polar_v`` is
-    (n_band, n_rad, n_step) and ``polar_los`` (n_rad, n_step), as the sweep writes them.
+    (n_band, n_step, n_rad) and ``polar_los`` (n_step, n_rad), step-major as the sweep
+    writes them.
     Each row runs over its exact in-disc interval in three passes: geometry, log10 and
     the vertical pattern (vectorised), the sector pattern per azimuth (vectorised), then
     the polar lookup, bands and best-server update."""
@@ -350,7 +410,7 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
     if j1 > nx:
         j1 = nx
     hts = sg + sh
-    n_step = polar_v.shape[2]
+    n_step = polar_v.shape[1]
     n_b = b_f.shape[0]
     coef_a = np.empty(n_b)
     coef_b = np.empty(n_b)
@@ -456,7 +516,7 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
                     if r >= n_rad:
                         r -= n_rad
                     if rma_mode == RMA_TERRAIN:
-                        los = polar_los[r, k - 1] == 1
+                        los = polar_los[k - 1, r] == 1
                     dk = k * step
             bestv = -np.inf
             for b in range(n_b):
@@ -469,7 +529,7 @@ def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v
                     pl = fs
                 ld = 0.0
                 if k >= 1:
-                    ld = _edge_loss_tab(polar_v[b, r, k - 1], dk, ftab, gtab)
+                    ld = _edge_loss_tab(polar_v[b, k - 1, r], dk, ftab, gtab)
                 v = b_eirp[b] + gain[p] - pl - ld - point_loss - shadow
                 if v > bestv:
                     bestv = v

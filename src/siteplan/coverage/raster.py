@@ -57,19 +57,19 @@ def radial_sweep(terrain, site_x, site_y, site_height_m, radius_m, frequency_mhz
     sg = np.empty(1)
     PK._bilinear_kernel(dem, tg.x_min, tg.y_max, step, np.array([float(site_x)]),
                         np.array([float(site_y)]), sg)
-    v = np.empty((n_rad, n_step), dtype=np.float32)
-    los = np.empty((n_rad, n_step), dtype=np.uint8)
+    v = np.empty((n_step, n_rad), dtype=np.float32)  # step-major, as the raster uses it
+    los = np.empty((n_step, n_rad), dtype=np.uint8)
     lam = SPEED_OF_LIGHT_M_S / (float(frequency_mhz) * 1e6)
     CK._radial_sweep_kernel(dem, tg.x_min, tg.y_max, step, float(site_x), float(site_y),
                             float(sg[0] + site_height_m), float(mobile_height_m), n_rad,
                             n_step, step, lam, 1.0 / (k_factor * EARTH_RADIUS_M), v, los)
-    vv = v.astype(np.float64)
+    vv = v.T.astype(np.float64)
     t = vv - 0.1
     with np.errstate(invalid="ignore"):
         j = np.where(vv > -0.78, 6.9 + 20.0 * np.log10(np.sqrt(t * t + 1.0) + t), 0.0)
     d_km = step * np.arange(1, n_step + 1) / 1000.0
     loss = j + (1.0 - np.exp(-j / 6.0)) * (10.0 + 0.02 * d_km)[None, :]
-    return loss, los.astype(bool)
+    return loss, np.ascontiguousarray(los.T).astype(bool)
 
 
 def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrain,
@@ -116,13 +116,13 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
             if use_polar:
                 n_step = max(1, int(math.ceil(r / step)))
                 n_rad = max(8, int(math.ceil(2.0 * math.pi * r / step)))
-                # v per band and LOS, radial-major, in buffers reused across sites
+                # v per band and LOS, step-major, in buffers reused across sites
                 m = n_rad * n_step
                 if buf_v.size < n_b * m:
                     buf_v = np.empty(n_b * m, dtype=np.float32)
                     buf_los = np.empty(m, dtype=np.uint8)
-                polar = buf_v[:n_b * m].reshape(n_b, n_rad, n_step)
-                polar_los = buf_los[:m].reshape(n_rad, n_step)
+                polar = buf_v[:n_b * m].reshape(n_b, n_step, n_rad)
+                polar_los = buf_los[:m].reshape(n_step, n_rad)
                 sweep = (CK._radial_sweep_serial if n_rad * n_step < CK.SERIAL_WORK_LIMIT
                          else CK._radial_sweep_kernel)
                 for b in range(n_b):
