@@ -13,7 +13,6 @@ range) and evaluated at d = max(d_2D, 1 m). RSRP of the pair is the best band.
 from __future__ import annotations
 
 import math
-import types
 
 import numpy as np
 from numba import njit, prange
@@ -38,6 +37,7 @@ from siteplan.propagation._kernels import (
     _model_loss_scalar,
     _n_samples,
     _site_gain_scalar,
+    serial_twin,
 )
 
 __all__: list[str] = []
@@ -631,23 +631,9 @@ def _raster_batch_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radii, row_ptr
                             best_site, site_ids[s])
 
 
-# Serial twins of the two raster kernels, compiled from the same source: a parallel
-# launch costs a thread wake-up, which on an oversubscribed machine can take a whole
-# scheduler time slice (tens of ms); small sites run serially instead.
-# Each twin gets its own qualified name so that numba's on-disk cache (keyed by name,
-# not by compile flags) keeps the serial and parallel machine code apart.
-
-
-def _serial_twin(kernel, name):
-    py = getattr(kernel, "py_func", kernel)  # a plain function under NUMBA_DISABLE_JIT
-    fn = types.FunctionType(py.__code__, py.__globals__, name)
-    fn.__qualname__ = name
-    fn.__doc__ = py.__doc__
-    return njit(**NJIT_OPTIONS)(fn)
-
-
-_sweep_batch_serial = _serial_twin(_sweep_batch_kernel, "_sweep_batch_serial")
-_raster_batch_serial = _serial_twin(_raster_batch_kernel, "_raster_batch_serial")
+# Serial twins of the two raster kernels (see serial_twin): small batches run serially.
+_sweep_batch_serial = serial_twin(_sweep_batch_kernel, "_sweep_batch_serial")
+_raster_batch_serial = serial_twin(_raster_batch_kernel, "_raster_batch_serial")
 
 #: Below this many polar samples (or pixels) per batch the serial twins are used.
 SERIAL_WORK_LIMIT = 200_000
