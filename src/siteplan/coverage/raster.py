@@ -88,7 +88,8 @@ BATCH_POLAR_VALUES = 1 << 25
 @contextlib.contextmanager
 def _dynamic_chunks():
     """Hand parallel loop iterations to threads one at a time (numba's default splits
-    the range into one equal part per thread, unbalanced when the sites cluster)."""
+    the range into one equal part per thread: unbalanced when the sites cluster, and
+    the whole pass waits for a thread that the OS has descheduled on a busy machine)."""
     old = numba.get_parallel_chunksize()
     numba.set_parallel_chunksize(1)
     try:
@@ -182,9 +183,10 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
                 blk_r0 = (np.arange(blk_site.size, dtype=np.int64) - first) * CK.SWEEP_BLOCK
                 sweep = (CK._sweep_batch_serial if tot < CK.SERIAL_WORK_LIMIT
                          else CK._sweep_batch_kernel)
-                sweep(dem, tg.x_min, tg.y_max, step, sx[idx], sy[idx], sg[idx] + sh[idx],
-                      n_rad[idx], n_step[idx], offset, blk_site, blk_r0,
-                      float(params.mobile_height_m), step, lam, inv_ae, polar, polar_los)
+                with _dynamic_chunks():
+                    sweep(dem, tg.x_min, tg.y_max, step, sx[idx], sy[idx], sg[idx] + sh[idx],
+                          n_rad[idx], n_step[idx], offset, blk_site, blk_r0,
+                          float(params.mobile_height_m), step, lam, inv_ae, polar, polar_los)
             else:
                 polar = np.full((n_b, 1), -np.inf, dtype=np.float32)
                 polar_los = np.ones(1, dtype=np.uint8)
