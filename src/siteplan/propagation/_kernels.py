@@ -339,13 +339,12 @@ def _loss_matrix_f32_kernel(model, env, sx, sy, shb, px, py, hm, f_mhz, out):
 
 @njit(**NJIT_PARALLEL_OPTIONS)
 def _loss_matrix_kernel(model, env, sx, sy, shb, px, py, hm, f_mhz, los, bh, sw, out):
-    """Path loss [dB] for every (site, point) pair: ``out[s, p]`` (float64 or float32;
-    computed in float64, rounded once on the store); distance floored at 1 m, computed
+    """Path loss [dB] for every (site, point) pair: ``out[s, p]`` (float64; or float32 for
+    RMa, computed in float64 and rounded once on the store); distance floored at 1 m, computed
     here from the coordinates (log10 d = log10(dx^2 + dy^2) / 2, no square root).
     Log-linear models use per-site coefficients: one log10 per pair."""
     n_p = px.shape[0]
     for s in prange(sx.shape[0]):
-        lg = np.empty(n_p)
         x0 = sx[s]
         y0 = sy[s]
         if model == MODEL_RMA:
@@ -371,6 +370,7 @@ def _loss_matrix_kernel(model, env, sx, sy, shb, px, py, hm, f_mhz, los, bh, sw,
                   - (3.2 * t * t - 4.97))
             dbp2 = d_bp * d_bp
             row = out[s]
+            lg = np.empty(n_p)
             d3sq = np.empty(n_p)
             d2sq = np.empty(n_p)
             bits = np.empty(n_p, dtype=np.int64)
@@ -406,9 +406,10 @@ def _loss_matrix_kernel(model, env, sx, sy, shb, px, py, hm, f_mhz, los, bh, sw,
                 dy = py[p] - y0
                 v = dx * dx + dy * dy
                 d2[p] = v if v > 1.0 else 1.0
-            _log10_rows(d2, bits, expo, lg)
+            # (float32 output of these models goes through _loss_matrix_f32_kernel)
+            _log10_rows(d2, bits, expo, row)
             for p in range(n_p):
-                row[p] = a + hb_ * lg[p]
+                row[p] = a + hb_ * row[p]
 
 
 def serial_twin(kernel, name):
