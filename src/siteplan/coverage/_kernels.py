@@ -295,13 +295,23 @@ SWEEP_BLOCK = 16
 
 
 @njit(inline="always", **NJIT_OPTIONS)
+def _polar_stride(n_rad):
+    """Row length of a step-major polar grid: n_rad rounded up to whole SWEEP_BLOCKs, so
+    that each block's samples at one distance fill one 64-byte cache line of float32
+    (grids and buffers aligned) and two threads never write the same line."""
+    return (n_rad + SWEEP_BLOCK - 1) // SWEEP_BLOCK * SWEEP_BLOCK
+
+
+@njit(inline="always", **NJIT_OPTIONS)
 def _sweep_block(dem, ny1, nx1, i_hi, j_hi, di1, dj1, fx0, fy0, step, ic, hts, hm, n_rad,
                  n_step, c, vscale, inv, isq, sq, r0, v_out, los_out, base):
     """Sweep radials [r0, r0 + SWEEP_BLOCK) of one site outwards together; sample k of
-    radial r goes to ``v_out[b, base + (k - 1) * n_rad + r]`` (step-major) for every
+    radial r goes to ``v_out[b, base + (k - 1) * stride + r]`` (step-major, stride =
+    ``_polar_stride(n_rad)``) for every
     band b. The horizon search does not depend on the wavelength: v of band b is the
     same product times the band's ``vscale[b]``, evaluated last as in the per-band
     formula, so one sweep serves all bands with the same values."""
+    stride = _polar_stride(n_rad)
     m = n_rad - r0
     if m > SWEEP_BLOCK:
         m = SWEEP_BLOCK
@@ -330,7 +340,7 @@ def _sweep_block(dem, ny1, nx1, i_hi, j_hi, di1, dj1, fx0, fy0, step, ic, hts, h
         ik = inv[k]
         ck = c * k
         sk = sq[k]
-        row = base + (k - 1) * n_rad + r0
+        row = base + (k - 1) * stride + r0
         if k >= 2:
             for l in range(m):
                 g = gk[l]
@@ -362,7 +372,7 @@ def _sweep_batch_kernel(dem, x_min, y_max, cell, sx, sy, hts, n_rad, n_step, off
 
     Site s has ``n_rad[s]`` radials (bearing 360 r / n_rad deg) of ``n_step[s]`` samples
     at distances (k + 1) * step [m]; its grid is step-major in ``v_out[b, offset[s]:]``
-    (``v_out[b, offset[s] + k * n_rad[s] + r]``, one row per band b of wavelength
+    (``v_out[b, offset[s] + k * _polar_stride(n_rad[s]) + r]``, one row per band b of wavelength
     ``lam[b]`` [m]) and ``los_out[offset[s]:]``. The raster's diffraction loss is
     Bullington's final formula (P.1812-6 eqs. 17 and 21) applied to v.
 
@@ -514,7 +524,7 @@ def _raster_row(i, dem, x_min, y_max, cell, sx, sy, hts, sh, r2max, j0, j1, pola
                 r = int(th / two_pi * n_rad + 0.5)
                 if r >= n_rad:
                     r -= n_rad
-                cell_idx = base + (k - 1) * n_rad + r
+                cell_idx = base + (k - 1) * _polar_stride(n_rad) + r
                 if rma_mode == RMA_TERRAIN:
                     los = polar_los[cell_idx] == 1
                 dk = k * step

@@ -60,8 +60,9 @@ def radial_sweep(terrain, site_x, site_y, site_height_m, radius_m, frequency_mhz
     PK._bilinear_kernel(dem, tg.x_min, tg.y_max, step, np.array([float(site_x)]),
                         np.array([float(site_y)]), sg)
     blk_r0 = np.arange(0, n_rad, CK.SWEEP_BLOCK, dtype=np.int64)
-    v = np.empty((1, n_rad * n_step), dtype=np.float32)
-    los = np.empty(n_rad * n_step, dtype=np.uint8)
+    stride = _stride(n_rad)
+    v = np.empty((1, stride * n_step), dtype=np.float32)
+    los = np.empty(stride * n_step, dtype=np.uint8)
     lam = SPEED_OF_LIGHT_M_S / (float(frequency_mhz) * 1e6)
     CK._sweep_batch_kernel(dem, tg.x_min, tg.y_max, step, np.array([float(site_x)]),
                            np.array([float(site_y)]), sg + float(site_height_m),
@@ -69,8 +70,8 @@ def radial_sweep(terrain, site_x, site_y, site_height_m, radius_m, frequency_mhz
                            np.zeros(blk_r0.size, np.int64), blk_r0, float(mobile_height_m),
                            step, np.array([lam]), 1.0 / (k_factor * EARTH_RADIUS_M), v, los)
     # the kernel's grid is step-major; this function returns it radial-major
-    v = v.reshape(n_step, n_rad)
-    los = los.reshape(n_step, n_rad)
+    v = v.reshape(n_step, stride)[:, :n_rad]
+    los = los.reshape(n_step, stride)[:, :n_rad]
     vv = v.T.astype(np.float64)
     t = vv - 0.1
     with np.errstate(invalid="ignore"):
@@ -96,6 +97,19 @@ def _dynamic_chunks():
         yield
     finally:
         numba.set_parallel_chunksize(old)
+
+
+def _stride(n_rad):
+    """Row length of the kernels' step-major polar grids (see CK._polar_stride)."""
+    return -(-int(n_rad) // CK.SWEEP_BLOCK) * CK.SWEEP_BLOCK
+
+
+def _aligned_empty(n, dtype):
+    """Uninitialised 1-D array of n items whose data starts on a 64-byte boundary."""
+    it = np.dtype(dtype).itemsize
+    raw = np.empty(n * it + 64, dtype=np.uint8)
+    start = (-raw.ctypes.data) % 64
+    return raw[start:start + n * it].view(dtype)
 
 
 def _polar_shape(radius, step):
@@ -153,7 +167,8 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
         for s in range(n_s):
             if radii[s] > 0.0:
                 n_rad[s], n_step[s] = _polar_shape(float(radii[s]), step)
-    size = np.where(radii > 0.0, n_rad * n_step, 0) if use_polar else np.zeros(n_s, np.int64)
+    stride = (n_rad + CK.SWEEP_BLOCK - 1) // CK.SWEEP_BLOCK * CK.SWEEP_BLOCK
+    size = np.where(radii > 0.0, stride * n_step, 0) if use_polar else np.zeros(n_s, np.int64)
     active = np.flatnonzero(radii > 0.0)
     bar = _progress(n_s, "raster", progress)
     buf_v = np.empty(0, dtype=np.float32)
@@ -173,8 +188,8 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
             np.cumsum(size[idx][:-1], out=offset[1:])
             if use_polar:
                 if buf_v.size < n_b * tot:
-                    buf_v = np.empty(n_b * tot, dtype=np.float32)
-                    buf_los = np.empty(tot, dtype=np.uint8)
+                    buf_v = _aligned_empty(n_b * tot, np.float32)
+                    buf_los = _aligned_empty(tot, np.uint8)
                 polar = buf_v[:n_b * tot].reshape(n_b, tot)
                 polar_los = buf_los[:tot]
                 nbk = (n_rad[idx] + CK.SWEEP_BLOCK - 1) // CK.SWEEP_BLOCK
