@@ -6,7 +6,6 @@ Quick smoke run: pytest benchmarks/propagation --benchmark-disable
 """
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from bench_data import hilly_dem
 from conftest import PROFILE, size
 from siteplan.coverage import BandParams, LinkParams, TerrainGrid, best_server_raster, coverage_csr
-from siteplan.propagation import diffraction_loss, diffraction_loss_dem, path_loss_matrix, terrain_profile
+from siteplan.propagation import diffraction_loss_dem, path_loss_matrix, terrain_profile
 from siteplan.units import EFFECTIVE_EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S
 
 pytestmark = pytest.mark.filterwarnings("ignore::siteplan.propagation.ValidityRangeWarning")
@@ -226,7 +225,8 @@ def test_raster_many_sites(benchmark, mode):
     rng = np.random.default_rng(3)
     sx, sy = rng.uniform(0, MANY_N * cell, (2, MANY_SITES))
     r = 3400.0
-    params = LinkParams(bands=(BandParams(942.5, 32.0, "hata"), BandParams(1890.0, 32.0, "cost231")),
+    params = LinkParams(bands=(BandParams(942.5, 32.0, "hata"),
+                               BandParams(1890.0, 32.0, "cost231")),
                         threshold_dbm=-140.0, max_range_m=r)
     radii = np.full(MANY_SITES, r)
     kw = {"batch_values": 1} if mode == "site_by_site" else {}

@@ -222,8 +222,8 @@ def path_loss_matrix(model, site_x, site_y, base_height_m, point_x, point_y, mob
     site [m]; other parameters scalars. ``dtype`` is float64 or float32 (half the
     memory): for RMa the float32 matrix is the float64 one rounded once; free space,
     Hata and COST-231 then run the log10 and the log-linear formula in float32
-    arithmetic (twice the SIMD width), within 2e-4 dB of float64. ``environment`` is the Hata environment (COST-231
-    is metropolitan for ``"urban_large"``). Validity ranges are not checked here (it is
+    arithmetic (twice the SIMD width), within 2e-4 dB of float64. ``environment`` is the
+    Hata environment (COST-231 is metropolitan for ``"urban_large"``). Validity ranges are not checked here (it is
     the bulk form used by planners' scripts and benchmarks); use the per-model functions
     for checked evaluation.
     """
