@@ -253,3 +253,106 @@ def test_branch_free_arctangents_match_libm():
     assert np.all(np.abs(a - exp_a) <= 4 * np.spacing(np.abs(exp_a)) + 1e-300)
     assert np.all(np.abs(b - exp_b) <= 4 * np.spacing(np.abs(exp_b)) + 1e-300)
     assert b[-11] == 0.0 and b[-10] == 0.0 and b[-9] == math.pi and b[-8] == math.pi / 2
+
+
+def _batch_case():
+    """Overlapping sites of several sizes, one partly outside the raster, one with no
+    radius, and two identical sites (a tie every pixel they reach)."""
+    t = synthetic_terrain(seed=8, ny=40, nx=44, cell=60.0, dtype=np.int16)
+    rng = np.random.default_rng(8)
+    n = 9
+    sx = t.x_min + rng.uniform(0, 44 * 60.0, n)
+    sy = t.y_max - rng.uniform(0, 40 * 60.0, n)
+    sx[2], sy[2] = t.x_min - 300.0, t.y_max - 1000.0  # outside the raster, reaching in
+    sx[6], sy[6] = sx[4], sy[4]                       # identical to site 4
+    sh = rng.uniform(20, 45, n)
+    sh[6] = sh[4]
+    radii = rng.uniform(400, 1500, n)
+    radii[6] = radii[4]
+    radii[7] = 0.0
+    params = LinkParams(bands=(BandParams(900.0, 31.0, "hata"), BandParams(2600.0, 33.0, "rma")),
+                        diffraction="bullington", threshold_dbm=-130.0, rma_los="terrain")
+    return t, sx, sy, sh, radii, params
+
+
+def test_batched_raster_equals_site_by_site(monkeypatch):
+    """One batch of all sites, small batches and one site at a time give the same raster
+    to the bit (rows are owned by one thread and get their sites in index order), with
+    the serial and the parallel kernels; ties go to the lowest site index."""
+    from siteplan.coverage import _kernels as CK
+
+    t, sx, sy, sh, radii, params = _batch_case()
+    one, s_one = best_server_raster(sx, sy, sh, params, t, 0.0, radii, batch_values=1)
+    for limit in (10**12, 0):
+        monkeypatch.setattr(CK, "SERIAL_WORK_LIMIT", limit)
+        for values in (10**9, 40_000):
+            got, s_got = best_server_raster(sx, sy, sh, params, t, 0.0, radii,
+                                            batch_values=values)
+            assert np.array_equal(got, one) and np.array_equal(s_got, s_one)
+    # the reference loop: one call per site, merged in index order with the kernel's rule
+    exp = np.full(one.shape, -np.inf)
+    exp_s = np.full(one.shape, -1)
+    for s in range(sx.size):
+        if radii[s] <= 0:
+            continue
+        r, _ = best_server_raster(sx[s:s + 1], sy[s:s + 1], sh[s:s + 1], params, t, 0.0,
+                                  radii[s:s + 1])
+        upd = r > exp.astype(np.float32)
+        exp[upd], exp_s[upd] = r[upd], s
+    assert np.array_equal(np.isfinite(one), np.isfinite(exp))
+    np.testing.assert_allclose(one[np.isfinite(exp)], exp[np.isfinite(exp)], rtol=0, atol=1e-4)
+    assert np.array_equal(s_one, exp_s)
+    assert (s_one == 4).sum() > 20 and not (s_one == 6).any() and not (s_one == 7).any()
+    assert (s_one == 2).sum() > 5 and len(np.unique(s_one)) >= 6
+
+
+def test_raster_does_not_depend_on_thread_count(monkeypatch):
+    import numba
+
+    from siteplan.coverage import _kernels as CK
+
+    monkeypatch.setattr(CK, "SERIAL_WORK_LIMIT", 0)
+    t, sx, sy, sh, radii, params = _batch_case()
+    n0 = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a, sa = best_server_raster(sx, sy, sh, params, t, 0.0, radii)
+    finally:
+        numba.set_num_threads(n0)
+    b, sb = best_server_raster(sx, sy, sh, params, t, 0.0, radii)
+    assert np.array_equal(a, b) and np.array_equal(sa, sb)
+
+
+def test_raster_kernels_with_jit_disabled(tmp_path):
+    """The batch sweep and raster kernels run as plain Python (NUMBA_DISABLE_JIT=1) and
+    give the compiled kernels' raster."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    case = r'''
+import numpy as np
+from siteplan.coverage import BandParams, LinkParams, TerrainGrid, best_server_raster
+rng = np.random.default_rng(3)
+t = TerrainGrid(rng.uniform(0, 80, (14, 15)).astype(np.int16), 0.0, 14 * 60.0, 60.0)
+params = LinkParams(bands=(BandParams(900.0, 31.0, "hata"), BandParams(2600.0, 33.0, "rma")),
+                    threshold_dbm=-130.0, rma_los="terrain")
+rsrp, srv = best_server_raster([200.0, 600.0, 610.0], [600.0, 300.0, 500.0], [30.0, 25.0, 35.0],
+                               params, t, 0.0, [500.0, 450.0, 300.0])
+'''
+    script = case + "import numba\nassert numba.config.DISABLE_JIT\n" + \
+        f"np.savez({str(tmp_path / 'nojit.npz')!r}, rsrp=rsrp, srv=srv)\n"
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1", PYTHONPATH=str(root / "src"))
+    res = subprocess.run([sys.executable, "-W", "ignore", "-c", script], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    ns = {}
+    exec(case, ns)
+    got = np.load(tmp_path / "nojit.npz")
+    assert np.array_equal(np.isfinite(got["rsrp"]), np.isfinite(ns["rsrp"]))
+    m = np.isfinite(ns["rsrp"])
+    assert m.sum() > 50
+    np.testing.assert_allclose(got["rsrp"][m], ns["rsrp"][m], rtol=0, atol=1e-4)
+    assert np.array_equal(got["srv"], ns["srv"])

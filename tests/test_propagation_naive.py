@@ -208,11 +208,63 @@ def test_path_loss_matrix_twin(model, los):
     px[0], py[0] = sx[0], sy[0]  # zero distance -> floored at 1 m
     f = {"free_space": 900.0, "hata": 900.0, "cost231": 1850.0, "rma": 2600.0}[model]
     got = path_loss_matrix(model, sx, sy, hb, px, py, 1.5, f, "urban_large", los)
+    got32 = path_loss_matrix(model, sx, sy, hb, px, py, 1.5, f, "urban_large", los,
+                             dtype=np.float32)
+    assert got.dtype == np.float64 and got32.dtype == np.float32
     for s in range(6):
         for p in range(15):
             d = max(math.hypot(px[p] - sx[s], py[p] - sy[s]), 1.0)
-            assert got[s, p] == pytest.approx(
-                naive.model_loss(model, "urban_large", d, f, hb[s], 1.5, los), abs=1e-9)
+            exp = naive.model_loss(model, "urban_large", d, f, hb[s], 1.5, los)
+            assert got[s, p] == pytest.approx(exp, abs=1e-9)
+            # documented float32 tolerance
+            assert abs(float(got32[s, p]) - exp) <= 2e-4
+
+
+@pytest.mark.parametrize("model", ["free_space", "hata", "cost231", "rma"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_path_loss_matrix_serial_and_parallel_agree(monkeypatch, model, dtype):
+    """Small inputs run the serial twin (no thread start-up); both give the same bits,
+    and float32 stays within 2e-4 dB of float64 over 1 m - 100 km."""
+    from siteplan.propagation import _kernels as K
+    from siteplan.propagation import path_loss_matrix
+
+    rng = np.random.default_rng(11)
+    sx, sy = rng.uniform(0, 1e5, 30), rng.uniform(0, 1e5, 30)
+    hb = rng.uniform(10, 150, 30)
+    px, py = rng.uniform(0, 1e5, 400), rng.uniform(0, 1e5, 400)
+    px[:30], py[:30] = sx + rng.uniform(-1, 1, 30), sy  # below and around the 1 m floor
+    f = {"free_space": 900.0, "hata": 900.0, "cost231": 1850.0, "rma": 2600.0}[model]
+    args = (model, sx, sy, hb, px, py, 1.5, f, "suburban", False)
+    monkeypatch.setattr(K, "SERIAL_PAIRS_LIMIT", 10**12)
+    a = path_loss_matrix(*args, dtype=dtype)
+    monkeypatch.setattr(K, "SERIAL_PAIRS_LIMIT", 0)
+    b = path_loss_matrix(*args, dtype=dtype)
+    assert a.dtype == dtype and np.array_equal(a, b)
+    ref = path_loss_matrix(*args)
+    assert np.max(np.abs(a - ref)) <= (2e-4 if dtype == np.float32 else 0.0)
+
+
+def test_path_loss_matrix_rejects_other_dtypes():
+    from siteplan.propagation import PropagationInputError, path_loss_matrix
+
+    with pytest.raises(PropagationInputError, match="dtype"):
+        path_loss_matrix("hata", [0.0], [0.0], [30.0], [1000.0], [0.0], 1.5, 900.0,
+                         dtype=np.float16)
+
+
+@SETTINGS
+@given(st.lists(st.floats(1.0, 3e38, **fin), min_size=1, max_size=50))
+def test_vectorised_log10_f32_twin(xs):
+    from siteplan.propagation import _kernels as K
+
+    x = np.array(xs, dtype=np.float32)
+    x = np.maximum(x, np.float32(1.0))
+    out = np.empty_like(x)
+    K._log10_rows_f32_kernel(x, out)
+    ref = np.log10(x.astype(np.float64))
+    # a few float32 ulp of the result (absolute near log10 = 0)
+    tol = 4 * np.spacing(np.maximum(np.float32(1.0), np.abs(ref).astype(np.float32)))
+    assert np.all(np.abs(out - ref) <= tol), np.max(np.abs(out - ref) / tol)
 
 
 @SETTINGS

@@ -118,6 +118,16 @@ pd, pe = terrain_profile(dem, 0.0, 600.0, 30.0, [10.0, 50.0], [20.0, 500.0], [59
 b = [naive.bullington(pd[k], pe[k], pe[k][0] + 30.0, pe[k][-1] + 1.5, 900.0, 8494667.0) for k in range(2)]
 assert np.allclose(a, b, rtol=1e-7, atol=1e-9)
 assert abs(sector_gain(32.5, 4.0, 0.0) + 3.0) < 1e-12
+from siteplan.propagation import path_loss_matrix
+for m in ("hata", "rma"):
+    args = (m, [0.0, 500.0], [0.0, 50.0], [30.0, 40.0], [1000.0, 2000.0, 0.3], [0.0, 5.0, 0.0], 1.5, 900.0)
+    m64 = path_loss_matrix(*args)
+    m32 = path_loss_matrix(*args, dtype=np.float32)
+    exp = [[naive.model_loss(m, "suburban", max(math.hypot(x - sx, y - sy), 1.0), 900.0, hb, 1.5, False)
+            for x, y in ((1000.0, 0.0), (2000.0, 5.0), (0.3, 0.0))]
+           for sx, sy, hb in ((0.0, 0.0, 30.0), (500.0, 50.0, 40.0))]
+    assert np.allclose(m64, exp, rtol=0, atol=1e-9), (m, m64, exp)
+    assert m32.dtype == np.float32 and np.max(np.abs(m32 - m64)) <= 2e-4
 
 print("ok")
 '''
@@ -137,7 +147,7 @@ import json, numpy as np
 from siteplan.propagation import path_loss_matrix
 from siteplan.propagation import _kernels as K
 path_loss_matrix("hata", [0.0], [0.0], [30.0], [1000.0, 2000.0], [0.0, 5.0], 1.5, 900.0)
-st = K._loss_matrix_kernel.stats
+st = K._loss_matrix_serial.stats  # small input: the serial twin runs
 print(json.dumps({"hits": sum(st.cache_hits.values()), "misses": sum(st.cache_misses.values())}))
 '''
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))

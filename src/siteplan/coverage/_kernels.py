@@ -13,7 +13,6 @@ range) and evaluated at d = max(d_2D, 1 m). RSRP of the pair is the best band.
 from __future__ import annotations
 
 import math
-import types
 
 import numpy as np
 from numba import njit, prange
@@ -23,11 +22,9 @@ from siteplan.propagation._kernels import (
     DIFF_NONE,
     FSPL_CONST_DB,
     MODEL_RMA,
-    _bilinear_grid,
     _loglin_coeffs,
     _rma_scalar,
     SPEED_OF_LIGHT,
-    _bilinear,
     _bullington_final,
     _diffraction_dispatch,
     _fill_profile,
@@ -38,6 +35,7 @@ from siteplan.propagation._kernels import (
     _model_loss_scalar,
     _n_samples,
     _site_gain_scalar,
+    serial_twin,
 )
 
 __all__: list[str] = []
@@ -266,14 +264,115 @@ def _atan_fast_kernel(u, out_atan, y, x, out_atan2):
         out_atan2[p] = _atan2_fast(y[p], x[p])
 
 
+@njit(inline="always", **NJIT_OPTIONS)
+def _bilinear_sel(dem, ny1, nx1, i_hi, j_hi, di1, dj1, fx, fy):
+    """:func:`_bilinear_grid` with the clamps written as selects (same value for finite
+    fx, fy); ``ny1``/``nx1`` = shape - 1, ``i_hi``/``j_hi`` the largest lower corner,
+    ``di1``/``dj1`` the upper corner's offset (0 on a one-cell axis)."""
+    fx = 0.0 if fx < 0.0 else fx
+    fx = nx1 if fx > nx1 else fx
+    fy = 0.0 if fy < 0.0 else fy
+    fy = ny1 if fy > ny1 else fy
+    j0 = int(fx)
+    i0 = int(fy)
+    j0 = j_hi if j0 > j_hi else j0
+    i0 = i_hi if i0 > i_hi else i0
+    tx = fx - j0
+    ty = fy - i0
+    z00 = float(dem[i0, j0])
+    z01 = float(dem[i0, j0 + dj1])
+    z10 = float(dem[i0 + di1, j0])
+    z11 = float(dem[i0 + di1, j0 + dj1])
+    return ((z00 * (1.0 - tx) + z01 * tx) * (1.0 - ty)
+            + (z10 * (1.0 - tx) + z11 * tx) * ty)
+
+
+#: Radials swept together by one thread: their samples at one distance are written as
+#: one contiguous run of the step-major polar grid.
+SWEEP_BLOCK = 16
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _polar_stride(n_rad):
+    """Row length of a step-major polar grid: n_rad rounded up to whole SWEEP_BLOCKs, so
+    that each block's samples at one distance fill one 64-byte cache line of float32
+    (grids and buffers aligned) and two threads never write the same line."""
+    return (n_rad + SWEEP_BLOCK - 1) // SWEEP_BLOCK * SWEEP_BLOCK
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _sweep_block(dem, ny1, nx1, i_hi, j_hi, di1, dj1, fx0, fy0, step, ic, hts, hm, n_rad,
+                 n_step, c, vscale, inv, isq, sq, r0, v_out, los_out, base):
+    """Sweep radials [r0, r0 + SWEEP_BLOCK) of one site outwards together; sample k of
+    radial r goes to ``v_out[b, base + (k - 1) * stride + r]`` (step-major, stride =
+    ``_polar_stride(n_rad)``) for every
+    band b. The horizon search does not depend on the wavelength: v of band b is the
+    same product times the band's ``vscale[b]``, evaluated last as in the per-band
+    formula, so one sweep serves all bands with the same values."""
+    stride = _polar_stride(n_rad)
+    m = n_rad - r0
+    if m > SWEEP_BLOCK:
+        m = SWEEP_BLOCK
+    dfx = np.empty(SWEEP_BLOCK)
+    dfy = np.empty(SWEEP_BLOCK)
+    qmax = np.full(SWEEP_BLOCK, -np.inf)
+    ib = np.zeros(SWEEP_BLOCK, dtype=np.int64)
+    gb = np.zeros(SWEEP_BLOCK)
+    gk = np.empty(SWEEP_BLOCK)
+    wk = np.empty(SWEEP_BLOCK)
+    n_b = vscale.shape[0]
+    for l in range(m):
+        th = 2.0 * math.pi * (r0 + l) / n_rad
+        dfx[l] = math.sin(th) * step * ic
+        dfy[l] = -math.cos(th) * step * ic
+    for l in range(m):
+        for b in range(n_b):
+            v_out[b, base + r0 + l] = -np.inf
+        los_out[base + r0 + l] = 1
+    for k in range(1, n_step + 1):
+        # elevations of the block's samples at distance k (gathers), then the
+        # running-maximum update written with selects so that it vectorises
+        for l in range(m):
+            gk[l] = _bilinear_sel(dem, ny1, nx1, i_hi, j_hi, di1, dj1,
+                                  fx0 + k * dfx[l], fy0 + k * dfy[l])
+        ik = inv[k]
+        ck = c * k
+        sk = sq[k]
+        row = base + (k - 1) * stride + r0
+        if k >= 2:
+            for l in range(m):
+                g = gk[l]
+                hrs = g + hm
+                b = ib[l]
+                h = gb[l] + c * b * (k - b) - (hts * (k - b) + hrs * b) * ik
+                wk[l] = h * isq[b] * isq[k - b] * sk
+            for b in range(n_b):
+                vs = vscale[b]
+                for l in range(m):
+                    v_out[b, row + l] = wk[l] * vs
+            for l in range(m):
+                # S_tim < S_tr in units of 1/step: qmax + half d vs (hrs - hts)/d
+                hrs = gk[l] + hm
+                los_out[row + l] = 1 if (qmax[l] + ck) < (hrs - hts) * ik else 0
+        for l in range(m):
+            g = gk[l]
+            q = (g - hts) * ik - ck
+            up = q > qmax[l]
+            qmax[l] = q if up else qmax[l]
+            ib[l] = k if up else ib[l]
+            gb[l] = g if up else gb[l]
+
+
 @njit(**NJIT_PARALLEL_OPTIONS)
-def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step, step, lam,
-                         inv_ae, v_out, los_out):
-    """Fresnel parameter v of the Tx-horizon edge on a polar grid around one site:
-    ``v_out[r, k]`` for the point at distance (k + 1) * step [m] on radial r (bearing
-    360 r / n_rad deg; radial-major, so that each radial writes contiguous memory); the
-    raster's diffraction loss is Bullington's final formula (P.1812-6 eqs. 17 and 21)
-    applied to it.
+def _sweep_batch_kernel(dem, x_min, y_max, cell, sx, sy, hts, n_rad, n_step, offset,
+                        blk_site, blk_r0, hm, step, lam, inv_ae, v_out, los_out):
+    """Fresnel parameter v of the Tx-horizon edge on the polar grids of a batch of sites.
+
+    Site s has ``n_rad[s]`` radials (bearing 360 r / n_rad deg) of ``n_step[s]`` samples
+    at distances (k + 1) * step [m]; its grid is step-major in ``v_out[b, offset[s]:]``
+    (``v_out[b, offset[s] + k * _polar_stride(n_rad[s]) + r]``, one row per band b of wavelength
+    ``lam[b]`` [m]) and ``los_out[offset[s]:]``. The raster's diffraction loss is
+    Bullington's final formula (P.1812-6 eqs. 17 and 21) applied to v.
 
     The Tx-horizon edge is the profile point of largest elevation angle seen from the
     transmitter. By the identity (g_i + d_i (d - d_i)/(2 a_e) - h_ts)/d_i =
@@ -281,219 +380,268 @@ def _radial_sweep_kernel(dem, x_min, y_max, cell, sx, sy, hts, hm, n_rad, n_step
     radial, so each point costs O(1). Its v never exceeds the v of Bullington's
     equivalent edge (the Tx-horizon edge lies on the Tx ray before the rays'
     intersection), so the loss is a lower bound of the full Bullington loss on the same
-    profile. ``los_out[r, k]`` is 1 when the point sees the transmitter (S_tim < S_tr).
+    profile. ``los_out`` is 1 where the point sees the transmitter (S_tim < S_tr).
     Divisions and square roots come from 1/k, 1/sqrt(k) and sqrt(k) tables.
+
+    Work items are blocks of SWEEP_BLOCK adjacent radials of one site, listed in
+    ``blk_site``/``blk_r0``; each writes its own cells, so the result does not depend
+    on the thread count. A block's samples at one distance are contiguous, so that the
+    raster's lookups (neighbouring pixels = neighbouring radials at about the same
+    distance) stay within a few cache lines.
     """
     half = 0.5 * inv_ae
     c = half * step * step
-    inv = np.zeros(n_step + 1)
-    isq = np.zeros(n_step + 1)
-    sq = np.zeros(n_step + 1)
-    for k in range(1, n_step + 1):
+    n_max = 1
+    for s in range(n_step.shape[0]):
+        if n_step[s] > n_max:
+            n_max = n_step[s]
+    inv = np.zeros(n_max + 1)
+    isq = np.zeros(n_max + 1)
+    sq = np.zeros(n_max + 1)
+    for k in range(1, n_max + 1):
         inv[k] = 1.0 / k
         isq[k] = 1.0 / math.sqrt(k)
         sq[k] = math.sqrt(k)
-    vscale = math.sqrt(2.0 / (lam * step))
     ic = 1.0 / cell
-    fx0 = (sx - x_min) * ic - 0.5
-    fy0 = (y_max - sy) * ic - 0.5
-    for r in prange(n_rad):
-        th = 2.0 * math.pi * r / n_rad
-        dfx = math.sin(th) * step * ic
-        dfy = -math.cos(th) * step * ic
-        qmax = -np.inf
-        ib = 0
-        gb = 0.0
-        for k in range(1, n_step + 1):
-            g = _bilinear_grid(dem, fx0 + k * dfx, fy0 + k * dfy)
-            hrs = g + hm
-            if k >= 2:
-                h = gb + c * ib * (k - ib) - (hts * (k - ib) + hrs * ib) * inv[k]
-                v_out[r, k - 1] = h * isq[ib] * isq[k - ib] * sq[k] * vscale
-                # S_tim < S_tr in units of 1/step: qmax + half d vs (hrs - hts)/d
-                los_out[r, k - 1] = 1 if (qmax + c * k) < (hrs - hts) * inv[k] else 0
-            else:
-                v_out[r, k - 1] = -np.inf
-                los_out[r, k - 1] = 1
-            q = (g - hts) * inv[k] - c * k
-            if q > qmax:
-                qmax = q
-                ib = k
-                gb = g
+    ny1 = float(dem.shape[0] - 1)
+    nx1 = float(dem.shape[1] - 1)
+    i_hi = dem.shape[0] - 2 if dem.shape[0] >= 2 else 0
+    j_hi = dem.shape[1] - 2 if dem.shape[1] >= 2 else 0
+    di1 = 1 if dem.shape[0] >= 2 else 0
+    dj1 = 1 if dem.shape[1] >= 2 else 0
+    vscale = np.empty(lam.shape[0])
+    for b in range(lam.shape[0]):
+        vscale[b] = math.sqrt(2.0 / (lam[b] * step))
+    for t in prange(blk_site.shape[0]):
+        s = blk_site[t]
+        fx0 = (sx[s] - x_min) * ic - 0.5
+        fy0 = (y_max - sy[s]) * ic - 0.5
+        _sweep_block(dem, ny1, nx1, i_hi, j_hi, di1, dj1, fx0, fy0, step, ic, hts[s], hm,
+                     n_rad[s], n_step[s], c, vscale, inv, isq, sq, blk_r0[t], v_out,
+                     los_out, offset[s])
 
 
-@njit(**NJIT_PARALLEL_OPTIONS)
-def _raster_site_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radius, polar_v, polar_los,
-                        n_rad, step, use_polar, b_model, b_f, b_eirp, env, hm, bh, sw,
-                        rma_mode, point_loss, shadow, az, tilt, hbw, vbw, am, slav,
-                        gain_dbi, ftab, gtab, best, best_site, site_index):
-    """Best-server update for one site: every pixel within ``radius`` gets the site's
-    RSRP (diffraction from the nearest polar sample, O(1)); keeps the maximum. Rows are
-    processed in parallel; each pixel is written by one thread only. Log-linear models
-    use per-site coefficients (one log10 per pixel for all bands). ``polar_v`` is
-    (n_band, n_rad, n_step) and ``polar_los`` (n_rad, n_step), as the sweep writes them.
-    Each row runs over its exact in-disc interval in three passes: geometry, log10 and
-    the vertical pattern (vectorised), the sector pattern per azimuth (vectorised), then
-    the polar lookup, bands and best-server update."""
-    ny = best.shape[0]
-    nx = best.shape[1]
-    i0 = int(math.floor((y_max - (sy + radius)) / cell))
-    i1 = int(math.ceil((y_max - (sy - radius)) / cell))
-    j0 = int(math.floor((sx - radius - x_min) / cell))
-    j1 = int(math.ceil((sx + radius - x_min) / cell))
-    if i0 < 0:
-        i0 = 0
-    if j0 < 0:
-        j0 = 0
-    if i1 > ny:
-        i1 = ny
-    if j1 > nx:
-        j1 = nx
-    hts = sg + sh
-    n_step = polar_v.shape[2]
+@njit(**NJIT_OPTIONS)
+def _raster_row(i, dem, x_min, y_max, cell, sx, sy, hts, sh, r2max, j0, j1, polar_v,
+                polar_los, base, n_rad, n_step, step, use_polar, b_model, b_f, b_eirp,
+                coef_a, coef_b, coef_f, hm, bh, sw, rma_mode, point_loss, shadow, az, tilt,
+                ihbw, ivbw, am, slav, gain_dbi, ftab, gtab, best, best_site, site_index):
+    """Best-server update of raster row i by one site (see _raster_batch_kernel): the
+    row's exact in-disc interval in three passes: geometry, log10 and the vertical
+    pattern (vectorised), the sector pattern per azimuth (vectorised), then the polar
+    lookup, bands and best-server update."""
+    y = y_max - (i + 0.5) * cell
+    dy = y - sy
+    dy2 = dy * dy
+    if dy2 > r2max:
+        return
+    # the row's pixels inside the disc form one interval: bracket it, then shrink
+    # it with the exact test (same expression as a per-pixel test)
+    w = math.sqrt(r2max - dy2)
+    ja = int(math.floor((sx - w - x_min) / cell - 0.5)) - 1
+    jb = int(math.ceil((sx + w - x_min) / cell - 0.5)) + 1
+    if ja < j0:
+        ja = j0
+    if jb > j1 - 1:
+        jb = j1 - 1
+    while ja <= jb:
+        dx = x_min + (ja + 0.5) * cell - sx
+        if dx * dx + dy * dy <= r2max:
+            break
+        ja += 1
+    while jb >= ja:
+        dx = x_min + (jb + 0.5) * cell - sx
+        if dx * dx + dy * dy <= r2max:
+            break
+        jb -= 1
+    n = jb - ja + 1
+    if n <= 0:
+        return
     n_b = b_f.shape[0]
-    coef_a = np.empty(n_b)
-    coef_b = np.empty(n_b)
-    coef_f = np.empty(n_b)
-    for b in range(n_b):
-        a_, b_ = _loglin_coeffs(b_model[b], env, b_f[b], sh, hm)
-        coef_a[b] = a_
-        coef_b[b] = b_
-        coef_f[b] = FSPL_CONST_DB + 20.0 * math.log10(b_f[b]) - 60.0
-    r2max = radius * radius
-    ihbw = 1.0 / hbw
-    ivbw = 1.0 / vbw
     n_az = az.shape[0]
     two_pi = 2.0 * math.pi
     rad2deg = 180.0 / math.pi
-    for i in prange(i0, i1):
-        y = y_max - (i + 0.5) * cell
-        dy = y - sy
-        dy2 = dy * dy
-        if dy2 > r2max:
-            continue
-        # the row's pixels inside the disc form one interval: bracket it, then shrink
-        # it with the exact test (same expression as a per-pixel test)
-        w = math.sqrt(r2max - dy2)
-        ja = int(math.floor((sx - w - x_min) / cell - 0.5)) - 1
-        jb = int(math.ceil((sx + w - x_min) / cell - 0.5)) + 1
-        if ja < j0:
-            ja = j0
-        if jb > j1 - 1:
-            jb = j1 - 1
-        while ja <= jb:
-            dx = x_min + (ja + 0.5) * cell - sx
-            if dx * dx + dy * dy <= r2max:
-                break
-            ja += 1
-        while jb >= ja:
-            dx = x_min + (jb + 0.5) * cell - sx
-            if dx * dx + dy * dy <= r2max:
-                break
-            jb -= 1
-        n = jb - ja + 1
-        if n <= 0:
-            continue
-        # pass 1, vectorised over the row: distance, log10(max(d, 1)) =
-        # log10(max(d^2, 1)) / 2, bearing, and the vertical pattern
-        dsq = np.empty(n)
-        l10 = np.empty(n)
-        bits = np.empty(n, dtype=np.int64)
-        expo = np.empty(n, dtype=np.int64)
-        dd = np.empty(n)
-        tha = np.empty(n)
-        gain = np.empty(n)
-        ava = np.empty(n)
+    # pass 1, vectorised over the row: distance, log10(max(d, 1)) =
+    # log10(max(d^2, 1)) / 2, bearing, and the vertical pattern
+    dsq = np.empty(n)
+    l10 = np.empty(n)
+    bits = np.empty(n, dtype=np.int64)
+    expo = np.empty(n, dtype=np.int64)
+    dd = np.empty(n)
+    tha = np.empty(n)
+    gain = np.empty(n)
+    ava = np.empty(n)
+    for p in range(n):
+        dx = x_min + (ja + p + 0.5) * cell - sx
+        q_ = dx * dx + dy * dy
+        dsq[p] = q_ if q_ > 1.0 else 1.0
+        d2 = math.sqrt(q_)
+        dd[p] = d2
+        d = d2 if d2 > MIN_DISTANCE_M else MIN_DISTANCE_M
+        hrs = float(dem[i, ja + p]) + hm
+        tha[p] = _atan2_fast(dx, dy)
+        depression = _atan_fast((hts - hrs) / d) * rad2deg
+        q = (depression - tilt) * ivbw
+        av = 12.0 * q * q
+        ava[p] = slav if av > slav else av
+        gain[p] = -np.inf
+    _log10_rows(dsq, bits, expo, l10)
+    # pass 2, vectorised: the sector pattern, best of the site's azimuths
+    for a in range(n_az):
+        aza = az[a]
         for p in range(n):
-            dx = x_min + (ja + p + 0.5) * cell - sx
-            q_ = dx * dx + dy * dy
-            dsq[p] = q_ if q_ > 1.0 else 1.0
-            d2 = math.sqrt(q_)
-            dd[p] = d2
-            d = d2 if d2 > MIN_DISTANCE_M else MIN_DISTANCE_M
-            hrs = float(dem[i, ja + p]) + hm
-            tha[p] = _atan2_fast(dx, dy)
-            depression = _atan_fast((hts - hrs) / d) * rad2deg
-            q = (depression - tilt) * ivbw
-            av = 12.0 * q * q
-            ava[p] = slav if av > slav else av
-            gain[p] = -np.inf
-        _log10_rows(dsq, bits, expo, l10)
-        # pass 2, vectorised: the sector pattern, best of the site's azimuths
-        for a in range(n_az):
-            aza = az[a]
-            for p in range(n):
-                phi = tha[p] * rad2deg - aza
-                phi = phi + 360.0 if phi < -180.0 else phi
-                phi = phi + 360.0 if phi < -180.0 else phi
-                phi = phi - 360.0 if phi > 180.0 else phi
-                rr = phi * ihbw
-                tot = 12.0 * rr * rr
-                tot = am if tot > am else tot
-                tot += ava[p]
-                tot = am if tot > am else tot
-                g_ = gain_dbi - tot
-                gain[p] = g_ if g_ > gain[p] else gain[p]
-        # pass 3: polar lookup, bands, best server
-        for p in range(n):
-            j = ja + p
-            d2 = dd[p]
-            d = d2 if d2 > MIN_DISTANCE_M else MIN_DISTANCE_M
-            lg = 0.5 * l10[p]
-            th = tha[p]
-            los = rma_mode == RMA_LOS
-            k = 0
-            r = 0
-            dk = 0.0
-            if use_polar:
-                k = int(d2 / step + 0.5)
-                if k >= 1:
-                    if k > n_step:
-                        k = n_step
-                    if th < 0.0:
-                        th += two_pi
-                    r = int(th / two_pi * n_rad + 0.5)
-                    if r >= n_rad:
-                        r -= n_rad
-                    if rma_mode == RMA_TERRAIN:
-                        los = polar_los[r, k - 1] == 1
-                    dk = k * step
-            bestv = -np.inf
-            for b in range(n_b):
-                if b_model[b] == MODEL_RMA:
-                    pl = _rma_scalar(d, b_f[b], sh, hm, los, bh, sw)
-                else:
-                    pl = coef_a[b] + coef_b[b] * lg
-                fs = coef_f[b] + 20.0 * lg
-                if fs > pl:
-                    pl = fs
-                ld = 0.0
-                if k >= 1:
-                    ld = _edge_loss_tab(polar_v[b, r, k - 1], dk, ftab, gtab)
-                v = b_eirp[b] + gain[p] - pl - ld - point_loss - shadow
-                if v > bestv:
-                    bestv = v
-            if bestv > best[i, j]:
-                best[i, j] = bestv
-                best_site[i, j] = site_index
+            phi = tha[p] * rad2deg - aza
+            phi = phi + 360.0 if phi < -180.0 else phi
+            phi = phi + 360.0 if phi < -180.0 else phi
+            phi = phi - 360.0 if phi > 180.0 else phi
+            rr = phi * ihbw
+            tot = 12.0 * rr * rr
+            tot = am if tot > am else tot
+            tot += ava[p]
+            tot = am if tot > am else tot
+            g_ = gain_dbi - tot
+            gain[p] = g_ if g_ > gain[p] else gain[p]
+    # pass 3: polar lookup, bands, best server
+    for p in range(n):
+        j = ja + p
+        d2 = dd[p]
+        d = d2 if d2 > MIN_DISTANCE_M else MIN_DISTANCE_M
+        lg = 0.5 * l10[p]
+        th = tha[p]
+        los = rma_mode == RMA_LOS
+        k = 0
+        cell_idx = 0
+        dk = 0.0
+        if use_polar:
+            k = int(d2 / step + 0.5)
+            if k >= 1:
+                if k > n_step:
+                    k = n_step
+                if th < 0.0:
+                    th += two_pi
+                r = int(th / two_pi * n_rad + 0.5)
+                if r >= n_rad:
+                    r -= n_rad
+                cell_idx = base + (k - 1) * _polar_stride(n_rad) + r
+                if rma_mode == RMA_TERRAIN:
+                    los = polar_los[cell_idx] == 1
+                dk = k * step
+        bestv = -np.inf
+        for b in range(n_b):
+            if b_model[b] == MODEL_RMA:
+                pl = _rma_scalar(d, b_f[b], sh, hm, los, bh, sw)
+            else:
+                pl = coef_a[b] + coef_b[b] * lg
+            fs = coef_f[b] + 20.0 * lg
+            if fs > pl:
+                pl = fs
+            ld = 0.0
+            if k >= 1:
+                ld = _edge_loss_tab(polar_v[b, cell_idx], dk, ftab, gtab)
+            v = b_eirp[b] + gain[p] - pl - ld - point_loss - shadow
+            if v > bestv:
+                bestv = v
+        # compared at the raster's float32 precision: a later site must be strictly
+        # better than the stored value, so ties go to the lowest site index
+        b32 = np.float32(bestv)
+        if b32 > best[i, j]:
+            best[i, j] = b32
+            best_site[i, j] = site_index
 
 
-# Serial twins of the two raster kernels, compiled from the same source: a parallel
-# launch costs a thread wake-up, which on an oversubscribed machine can take a whole
-# scheduler time slice (tens of ms); small sites run serially instead.
-# Each twin gets its own qualified name so that numba's on-disk cache (keyed by name,
-# not by compile flags) keeps the serial and parallel machine code apart.
+@njit(inline="always", **NJIT_OPTIONS)
+def _site_span(lo_m, hi_m, origin, cell, n, from_top):
+    """[a, b) of the raster rows (``from_top``: origin = y_max) or columns covering the
+    coordinates [lo_m, hi_m], clipped to [0, n)."""
+    if from_top:
+        a = int(math.floor((origin - hi_m) / cell))
+        b = int(math.ceil((origin - lo_m) / cell))
+    else:
+        a = int(math.floor((lo_m - origin) / cell))
+        b = int(math.ceil((hi_m - origin) / cell))
+    a = 0 if a < 0 else a
+    b = n if b > n else b
+    return a, b
 
 
-def _serial_twin(kernel, name):
-    fn = types.FunctionType(kernel.py_func.__code__, kernel.py_func.__globals__, name)
-    fn.__qualname__ = name
-    fn.__doc__ = kernel.py_func.__doc__
-    return njit(**NJIT_OPTIONS)(fn)
+@njit(**NJIT_OPTIONS)
+def _raster_rows_index(y_max, cell, sy, radii, ny):
+    """CSR (row_ptr, row_site): for each raster row, the sites whose bounding square
+    covers it, in increasing site order (count pass, prefix sum, fill pass)."""
+    n_s = sy.shape[0]
+    row_ptr = np.zeros(ny + 1, dtype=np.int64)
+    for s in range(n_s):
+        a, b = _site_span(sy[s] - radii[s], sy[s] + radii[s], y_max, cell, ny, True)
+        for i in range(a, b):
+            row_ptr[i + 1] += 1
+    for i in range(ny):
+        row_ptr[i + 1] += row_ptr[i]
+    fill = row_ptr[:-1].copy()
+    row_site = np.empty(row_ptr[ny], dtype=np.int64)
+    for s in range(n_s):
+        a, b = _site_span(sy[s] - radii[s], sy[s] + radii[s], y_max, cell, ny, True)
+        for i in range(a, b):
+            row_site[fill[i]] = s
+            fill[i] += 1
+    return row_ptr, row_site
 
 
-_radial_sweep_serial = _serial_twin(_radial_sweep_kernel, "_radial_sweep_serial")
-_raster_site_serial = _serial_twin(_raster_site_kernel, "_raster_site_serial")
+#: Rows are dealt to threads in blocks of this many consecutive rows (neighbouring rows
+#: share their polar samples in cache); the caller hands blocks out dynamically
+#: (parallel chunk size 1), so that work is balanced wherever the sites are.
+RASTER_ROW_BLOCK = 8
 
-#: Below this many polar samples (or pixels) per site the serial twins are used.
+
+@njit(**NJIT_PARALLEL_OPTIONS)
+def _raster_batch_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radii, row_ptr, row_site,
+                         polar_v, polar_los, offset, n_rad, n_step, step, use_polar, b_model,
+                         b_f, b_eirp, env, hm, bh, sw, rma_mode, point_loss, shadow, az,
+                         tilt, hbw, vbw, am, slav, gain_dbi, ftab, gtab, best, best_site,
+                         site_ids):
+    """Best-server update by a batch of sites: every pixel within ``radii[s]`` of site s
+    gets the site's RSRP [dBm] (diffraction from the nearest sample of its polar grid,
+    O(1); ``polar_v`` (n_band, total) and ``polar_los`` (total,) as
+    :func:`_sweep_batch_kernel` writes them); the raster keeps the maximum and the
+    index ``site_ids[s]`` of the site that reached it first.
+
+    Threads own whole blocks of rows and apply the sites covering a row in
+    increasing order (``row_ptr``/``row_site``), so every pixel sees exactly the
+    sequence of updates of a site-by-site loop: the output is identical to it and
+    independent of the thread count. Log-linear models use per-site coefficients (one
+    log10 per pixel for all bands)."""
+    ny = best.shape[0]
+    nx = best.shape[1]
+    n_s = sx.shape[0]
+    n_b = b_f.shape[0]
+    coef = np.empty((n_s, 3, n_b))
+    for s in range(n_s):
+        for b in range(n_b):
+            a_, b_ = _loglin_coeffs(b_model[b], env, b_f[b], sh[s], hm)
+            coef[s, 0, b] = a_
+            coef[s, 1, b] = b_
+            coef[s, 2, b] = FSPL_CONST_DB + 20.0 * math.log10(b_f[b]) - 60.0
+    ihbw = 1.0 / hbw
+    ivbw = 1.0 / vbw
+    n_blk = (ny + RASTER_ROW_BLOCK - 1) // RASTER_ROW_BLOCK
+    for t in prange(n_blk):
+        i_end = t * RASTER_ROW_BLOCK + RASTER_ROW_BLOCK
+        i_end = ny if i_end > ny else i_end
+        for i in range(t * RASTER_ROW_BLOCK, i_end):
+            for q in range(row_ptr[i], row_ptr[i + 1]):
+                s = row_site[q]
+                r = radii[s]
+                j0, j1 = _site_span(sx[s] - r, sx[s] + r, x_min, cell, nx, False)
+                _raster_row(i, dem, x_min, y_max, cell, sx[s], sy[s], sg[s] + sh[s], sh[s],
+                            r * r, j0, j1, polar_v, polar_los, offset[s], n_rad[s],
+                            n_step[s], step, use_polar, b_model, b_f, b_eirp, coef[s, 0],
+                            coef[s, 1], coef[s, 2], hm, bh, sw, rma_mode, point_loss, shadow,
+                            az, tilt, ihbw, ivbw, am, slav, gain_dbi, ftab, gtab, best,
+                            best_site, site_ids[s])
+
+
+# Serial twins of the two raster kernels (see serial_twin): small batches run serially.
+_sweep_batch_serial = serial_twin(_sweep_batch_kernel, "_sweep_batch_serial")
+_raster_batch_serial = serial_twin(_raster_batch_kernel, "_raster_batch_serial")
+
+#: Below this many polar samples (or pixels) per batch the serial twins are used.
 SERIAL_WORK_LIMIT = 200_000
