@@ -10,10 +10,18 @@ import numpy as np
 
 from siteplan.model.scenario import Scenario
 from siteplan.optimize import SolveStatus, solve_milp
+from siteplan.optimize.milp import relative_gap
 from siteplan.siting.diagnose import Finding, elastic_diagnosis, structural_checks, uncoverable_findings
 from siteplan.siting.inputs import SitingInputs, SitingWeights, siting_inputs
 from siteplan.siting.model import build_siting_model
-from siteplan.siting.warmstart import greedy_start
+from siteplan.siting.lagrange import lagrangian_bound
+from siteplan.siting.warmstart import complete_start, greedy_start
+
+#: Models with more non-zeros than this get a Lagrangian bound before the MILP when the
+#: solve is time-limited (HiGHS's root LP alone outlasts the limit on them).
+LAGRANGIAN_MIN_NNZ = 1_000_000
+#: Share of the time limit given to the Lagrangian search on those models [-].
+LAGRANGIAN_SHARE = 0.35
 
 __all__ = ["SitingPlan", "plan_sites", "solve_siting", "served_share", "village_share_rule"]
 
@@ -101,8 +109,15 @@ def village_share_rule(inp: SitingInputs) -> np.ndarray:
 
 
 def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float | None = None, gap: float = 0.01,
-                 threads: int | None = None, seed: int = 0, best_rsrp=None) -> SitingPlan:
-    """Solve the siting MILP for plain-array inputs (see :func:`plan_sites`)."""
+                 threads: int | None = None, seed: int = 0, best_rsrp=None,
+                 lagrangian_min_nnz: int = LAGRANGIAN_MIN_NNZ) -> SitingPlan:
+    """Solve the siting MILP for plain-array inputs (see :func:`plan_sites`).
+
+    The greedy start, completed by an LP over its continuous columns, is the solver's warm
+    start. On models with more than ``lagrangian_min_nnz`` non-zeros and a time limit, a
+    Lagrangian bound (:mod:`siteplan.siting.lagrange`) is searched first, for a share of
+    the limit; the plan reports the better of it and the solver's bound.
+    """
     t0 = time.perf_counter()
     findings = structural_checks(inp, best_rsrp)
     if inp.uncoverable == "exclude":
@@ -114,11 +129,33 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     if any(f.blocking for f in findings):
         return _plan(inp, status="infeasible", findings=findings, result=None, t0=t0, **empty_plan)
     model = build_siting_model(inp)
+    spec = model.spec
+    t_solve = time.perf_counter()          # the time limit covers warm start, bound and MILP
     start = greedy_start(inp, model)
-    res = solve_milp(model.spec, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
+    if start is not None:
+        start = complete_start(model, start, solver=solver, threads=threads,
+                               time_limit=None if time_limit is None else max(1.0, 0.1 * time_limit))
+    size = {"columns": spec.n_cols, "rows": spec.n_rows, "nonzeros": spec.nnz,
+            "integer_columns": int(spec.integrality.sum())}
+    lag = None
+    limit = time_limit
+    if (start is not None and time_limit is not None and spec.nnz > lagrangian_min_nnz
+            and spec.max_violation(start) <= 1e-6):
+        upper = spec.objective_value(start)
+        free = inp.max_tenants - inp.tenants.sum(axis=1)
+        lag = lagrangian_bound(model, free, upper=upper, time_limit=LAGRANGIAN_SHARE * time_limit, target_gap=gap)
+        size.update(lagrangian_bound=lag.bound, lagrangian_iterations=lag.iterations, lagrangian_seconds=lag.seconds)
+    if time_limit is not None:
+        limit = max(1.0, time_limit - (time.perf_counter() - t_solve))
+    res = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed,
                      warm_start=start)
-    size = {"columns": model.spec.n_cols, "rows": model.spec.n_rows, "nonzeros": model.spec.nnz,
-            "integer_columns": int(model.spec.integrality.sum())}
+    if lag is not None and res.status.has_solution and lag.bound > res.bound:
+        # the better of the two proven bounds (both are lower bounds of the same model)
+        b = min(lag.bound, res.objective)
+        g = relative_gap(res.objective, b)
+        status = SolveStatus.OPTIMAL if g <= max(gap, 1e-9) + 1e-12 else res.status
+        res = replace(res, bound=b, gap=g, status=status,
+                      message=f"{res.message}; bound from the Lagrangian relaxation ({lag.iterations} iterations)")
     if not res.status.has_solution:
         if res.status == SolveStatus.INFEASIBLE:
             findings = tuple(findings) + tuple(elastic_diagnosis(inp, solver=solver, time_limit=time_limit))
