@@ -97,8 +97,8 @@ def site_structure(model: SitingModel, free_tenancy: np.ndarray) -> SiteStructur
             kept[rb.start:rb.stop] = True
             if fam == "traffic":
                 knap_rows.append(np.arange(rb.start, rb.stop))
-        elif fam.startswith("slack"):
-            raise ModelError("the Lagrangian bound is defined for the siting model, not its elastic relaxation")
+    if any(cb.name.startswith("slack") for cb in spec.col_blocks):
+        raise ModelError("the Lagrangian bound is defined for the siting model, not its elastic relaxation")
     A = sp.csr_matrix((spec.data, spec.indices, spec.indptr), shape=(spec.n_rows, spec.n_cols))
     b = spec.block("b")
     x = spec.block("x")

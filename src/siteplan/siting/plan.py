@@ -14,14 +14,20 @@ from siteplan.optimize.milp import relative_gap
 from siteplan.siting.diagnose import Finding, elastic_diagnosis, structural_checks, uncoverable_findings
 from siteplan.siting.inputs import SitingInputs, SitingWeights, siting_inputs
 from siteplan.siting.model import build_siting_model
+from siteplan.siting.improve import area_search
 from siteplan.siting.lagrange import lagrangian_bound
 from siteplan.siting.warmstart import complete_start, greedy_start
 
-#: Models with more non-zeros than this get a Lagrangian bound before the MILP when the
-#: solve is time-limited (HiGHS's root LP alone outlasts the limit on them).
+#: Models with more non-zeros than this, when the solve is time-limited, are improved by
+#: the area search and bounded by the Lagrangian relaxation before the MILP (HiGHS's root
+#: LP alone outlasts a five-minute limit on them).
 LAGRANGIAN_MIN_NNZ = 1_000_000
-#: Share of the time limit given to the Lagrangian search on those models [-].
-LAGRANGIAN_SHARE = 0.35
+#: Share of the time limit given to the area search on those models [-].
+AREA_SHARE = 0.45
+#: Share of the time then left given to the Lagrangian search [-]; the MILP gets the rest.
+LAGRANGIAN_SHARE = 0.8
+#: Sites per area of the area search (k x k areas, k = round(sqrt(sites / this))) [-].
+SITES_PER_AREA = 400
 
 __all__ = ["SitingPlan", "plan_sites", "solve_siting", "served_share", "village_share_rule"]
 
@@ -114,9 +120,10 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     """Solve the siting MILP for plain-array inputs (see :func:`plan_sites`).
 
     The greedy start, completed by an LP over its continuous columns, is the solver's warm
-    start. On models with more than ``lagrangian_min_nnz`` non-zeros and a time limit, a
-    Lagrangian bound (:mod:`siteplan.siting.lagrange`) is searched first, for a share of
-    the limit; the plan reports the better of it and the solver's bound.
+    start. On models with more than ``lagrangian_min_nnz`` non-zeros and a time limit, the
+    start is first improved area by area (:mod:`siteplan.siting.improve`) and a Lagrangian
+    bound (:mod:`siteplan.siting.lagrange`) is searched, each for a share of the limit;
+    the plan reports the better of that bound and the solver's.
     """
     t0 = time.perf_counter()
     findings = structural_checks(inp, best_rsrp)
@@ -141,9 +148,17 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     limit = time_limit
     if (start is not None and time_limit is not None and spec.nnz > lagrangian_min_nnz
             and spec.max_violation(start) <= 1e-6):
+        size["warm_start_objective"] = spec.objective_value(start)
+        k = max(1, int(round(np.sqrt(inp.n_sites / SITES_PER_AREA))))
+        t = time.perf_counter()
+        start, n_better = area_search(inp, model, start, time_limit=AREA_SHARE * time_limit, k=k, solver=solver,
+                                      threads=threads, seed=seed)
+        size.update(area_search_areas=k * k, area_search_improved=n_better,
+                    area_search_seconds=time.perf_counter() - t, area_search_objective=spec.objective_value(start))
         upper = spec.objective_value(start)
         free = inp.max_tenants - inp.tenants.sum(axis=1)
-        lag = lagrangian_bound(model, free, upper=upper, time_limit=LAGRANGIAN_SHARE * time_limit, target_gap=gap)
+        left = time_limit - (time.perf_counter() - t_solve)
+        lag = lagrangian_bound(model, free, upper=upper, time_limit=max(1.0, LAGRANGIAN_SHARE * left), target_gap=gap)
         size.update(lagrangian_bound=lag.bound, lagrangian_iterations=lag.iterations, lagrangian_seconds=lag.seconds)
     if time_limit is not None:
         limit = max(1.0, time_limit - (time.perf_counter() - t_solve))
