@@ -107,7 +107,7 @@ def test_structure_refuses_the_elastic_model():
 def test_plans_with_the_lagrangian_bound_are_checked_and_honest(seed):
     inp = random_inputs(seed, poor_weight=0.5)
     best = brute_force(inp)
-    plan = solve_siting(inp, gap=0.0, time_limit=20.0, lagrangian_min_nnz=0)
+    plan = solve_siting(_with_xy(inp, seed), gap=0.0, time_limit=20.0, lagrangian_min_nnz=0)
     if best is None:
         assert plan.status == "infeasible"
         return
@@ -142,3 +142,74 @@ def test_traffic_aware_greedy_and_completion_are_feasible(seed):
         site_phase[model.candidates[c]] = p
     q, p = np.nonzero(full[xs.start:xs.stop].reshape(-1, P))
     assert check_plan(inp, site_phase, model.slot_site[q], model.slot_op[q], p) == []
+
+
+def _with_xy(inp, seed):
+    from dataclasses import replace
+
+    return replace(inp, site_xy=np.random.default_rng(seed + 100).uniform(0, 5000, (inp.n_sites, 2)))
+
+
+def test_site_areas_have_equal_counts():
+    from siteplan.siting.improve import site_areas
+
+    xy = np.random.default_rng(1).uniform(0, 1e4, (103, 2))
+    for k in (1, 2, 3, 5):
+        counts = np.bincount(site_areas(xy, k), minlength=k * k)
+        assert counts.size == k * k and counts.sum() == 103
+        assert counts.max() - counts.min() <= 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_restricted_model_agrees_with_the_full_one(seed):
+    from siteplan.siting.improve import _restrict
+    import scipy.sparse as sp
+
+    inp = _with_capacity(random_inputs(seed, n_cand=3, n_villages=4, poor_weight=0.5))
+    model = build_siting_model(inp)
+    x = greedy_start(inp, model)
+    if x is None:
+        return
+    spec = model.spec
+    x = complete_start(model, x)
+    free = np.random.default_rng(seed).random(spec.n_cols) < 0.5
+    A = sp.csr_matrix((spec.data, spec.indices, spec.indptr), shape=(spec.n_rows, spec.n_cols)).tocsc()
+    sub, cols = _restrict(spec, A, free, x)
+    assert np.array_equal(cols, np.flatnonzero(free))
+    assert sub.objective_value(x[cols]) == pytest.approx(spec.objective_value(x), rel=1e-12, abs=1e-9)
+    assert sub.max_violation(x[cols]) <= 1e-9
+    # and any solution of the restricted model, put back, is feasible for the full one
+    res = solve_milp(sub, gap=0.0)
+    assert res.status.has_solution
+    y = x.copy()
+    y[cols] = res.x
+    assert spec.max_violation(y) <= 1e-6
+    assert spec.objective_value(y) == pytest.approx(res.objective, rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_area_search_keeps_plans_feasible_and_one_area_finds_the_optimum(seed):
+    from siteplan.siting.improve import area_search
+
+    inp = _with_xy(random_inputs(seed, poor_weight=0.5), seed)
+    best = brute_force(inp)
+    if best is None:
+        return
+    model = build_siting_model(inp)
+    spec = model.spec
+    x = greedy_start(inp, model)
+    if x is None:
+        return
+    for k in (2, 1):
+        y, _ = area_search(inp, model, x, time_limit=20.0, k=k)
+        assert spec.max_violation(y) <= 1e-6
+        assert spec.objective_value(y) <= spec.objective_value(x) + 1e-9
+        P = inp.n_phases
+        b, xs = spec.block("b"), spec.block("x")
+        site_phase = np.full(inp.n_sites, -1)
+        for c, p in zip(*np.nonzero(np.round(y[b.start:b.stop]).reshape(-1, P))):
+            site_phase[model.candidates[c]] = p
+        q, p = np.nonzero(np.round(y[xs.start:xs.stop]).reshape(-1, P))
+        assert check_plan(inp, site_phase, model.slot_site[q], model.slot_op[q], p) == []
+    # one area frees everything: the area MILP is the whole model
+    assert spec.objective_value(y) == pytest.approx(best[0] + model.cost_offset, abs=1e-6)

@@ -45,15 +45,16 @@ def _restrict(spec: MilpSpec, A: sp.csc_matrix, free: np.ndarray, x: np.ndarray)
     """The model over the ``free`` columns with all others fixed at ``x``; returns it and
     the kept free column indices."""
     cols = np.flatnonzero(free)
-    fixed_part = A[:, ~free] @ x[~free]
-    sub = A[:, cols].tocsr()
+    part = A[:, cols]
+    fixed_part = A @ x - part @ x[cols]          # the fixed columns' share of each row
+    sub = part.tocsr()
     rows = np.flatnonzero(np.diff(sub.indptr) > 0)
     sub = sub[rows]
     sub.sort_indices()
     lo = spec.row_lower[rows] - fixed_part[rows]
     hi = spec.row_upper[rows] - fixed_part[rows]
     lo = np.minimum(lo, hi)
-    offset = spec.offset + float(spec.c[~free] @ x[~free])
+    offset = spec.offset + float(spec.c @ x - spec.c[cols] @ x[cols])
     return MilpSpec(c=spec.c[cols], col_lower=spec.col_lower[cols], col_upper=spec.col_upper[cols],
                     integrality=spec.integrality[cols], indptr=sub.indptr.astype(np.int64),
                     indices=sub.indices.astype(np.int64), data=sub.data.astype(np.float64), row_lower=lo,

@@ -3,6 +3,7 @@ phase by phase, at least cost; or a diagnosis of why it cannot be done."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from siteplan.model.scenario import Scenario
 from siteplan.optimize import SolveStatus, solve_milp
+from siteplan.optimize.backends import check_result
 from siteplan.optimize.milp import relative_gap
 from siteplan.siting.diagnose import Finding, elastic_diagnosis, structural_checks, uncoverable_findings
 from siteplan.siting.inputs import SitingInputs, SitingWeights, siting_inputs
@@ -18,14 +20,13 @@ from siteplan.siting.improve import area_search
 from siteplan.siting.lagrange import lagrangian_bound
 from siteplan.siting.warmstart import complete_start, greedy_start
 
-#: Models with more non-zeros than this, when the solve is time-limited, are improved by
-#: the area search and bounded by the Lagrangian relaxation before the MILP (HiGHS's root
-#: LP alone outlasts a five-minute limit on them).
+#: Models with more non-zeros than this, when the solve is time-limited, are solved by
+#: the area search and bounded by the Lagrangian relaxation instead of one MILP (HiGHS's
+#: root LP alone outlasts a five-minute limit on them).
 LAGRANGIAN_MIN_NNZ = 1_000_000
-#: Share of the time limit given to the area search on those models [-].
-AREA_SHARE = 0.45
-#: Share of the time then left given to the Lagrangian search [-]; the MILP gets the rest.
-LAGRANGIAN_SHARE = 0.8
+#: Share of the time limit given to the area search on those models [-]; the Lagrangian
+#: search gets the rest.
+AREA_SHARE = 0.6
 #: Sites per area of the area search (k x k areas, k = round(sqrt(sites / this))) [-].
 SITES_PER_AREA = 400
 
@@ -121,9 +122,9 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
 
     The greedy start, completed by an LP over its continuous columns, is the solver's warm
     start. On models with more than ``lagrangian_min_nnz`` non-zeros and a time limit, the
-    start is first improved area by area (:mod:`siteplan.siting.improve`) and a Lagrangian
-    bound (:mod:`siteplan.siting.lagrange`) is searched, each for a share of the limit;
-    the plan reports the better of that bound and the solver's.
+    start is improved area by area (:mod:`siteplan.siting.improve`) for a share of the limit
+    and the rest goes to a Lagrangian bound (:mod:`siteplan.siting.lagrange`) instead of
+    one MILP over the whole model; the plan is the improved start, with that bound.
     """
     t0 = time.perf_counter()
     findings = structural_checks(inp, best_rsrp)
@@ -158,12 +159,16 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
         upper = spec.objective_value(start)
         free = inp.max_tenants - inp.tenants.sum(axis=1)
         left = time_limit - (time.perf_counter() - t_solve)
-        lag = lagrangian_bound(model, free, upper=upper, time_limit=max(1.0, LAGRANGIAN_SHARE * left), target_gap=gap)
+        lag = lagrangian_bound(model, free, upper=upper, time_limit=max(1.0, left), target_gap=gap)
         size.update(lagrangian_bound=lag.bound, lagrangian_iterations=lag.iterations, lagrangian_seconds=lag.seconds)
-    if time_limit is not None:
-        limit = max(1.0, time_limit - (time.perf_counter() - t_solve))
-    res = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed,
-                     warm_start=start)
+        # the plan is the area search's; its bound the Lagrangian one (re-checked like any result)
+        res = check_result(spec, start, SolveStatus.FEASIBLE, -math.inf, time.perf_counter() - t_solve, solver,
+                           "", "area search + Lagrangian bound", gap)
+    else:
+        if time_limit is not None:
+            limit = max(1.0, time_limit - (time.perf_counter() - t_solve))
+        res = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed,
+                         warm_start=start)
     if lag is not None and res.status.has_solution and lag.bound > res.bound:
         # the better of the two proven bounds (both are lower bounds of the same model)
         b = min(lag.bound, res.objective)
