@@ -161,6 +161,12 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
         left = time_limit - (time.perf_counter() - t_solve)
         lag = lagrangian_bound(model, free, upper=upper, time_limit=max(1.0, left), target_gap=gap)
         size.update(lagrangian_bound=lag.bound, lagrangian_iterations=lag.iterations, lagrangian_seconds=lag.seconds)
+        left = time_limit - (time.perf_counter() - t_solve)
+        if left > 10.0 and relative_gap(spec.objective_value(start), lag.bound) > gap:
+            # the bound search stopped early: the time left goes to a second pass
+            start, more = area_search(inp, model, start, time_limit=left, k=k, solver=solver, threads=threads,
+                                      seed=seed + 1)
+            size.update(area_search_improved=n_better + more, area_search_objective=spec.objective_value(start))
         # the plan is the area search's; its bound the Lagrangian one (re-checked like any result)
         res = check_result(spec, start, SolveStatus.FEASIBLE, -math.inf, time.perf_counter() - t_solve, solver,
                            "", "area search + Lagrangian bound", gap)
