@@ -191,5 +191,6 @@ def siting_inputs(scenario: Scenario, coverage, weights: SitingWeights | None = 
         village_ids=tuple(str(x) for x in v.id),
         village_names=tuple(str(x) for x in v.name),
         site_ids=tuple(str(x) for x in scenario.sites.id),
-        site_xy=np.column_stack([np.asarray(scenario.sites.x_m, dtype=float), np.asarray(scenario.sites.y_m, dtype=float)]),
+        site_xy=np.column_stack([np.asarray(scenario.sites.x_m, dtype=float),
+                                 np.asarray(scenario.sites.y_m, dtype=float)]),
     )

@@ -17,7 +17,7 @@ coverage targets, the poor-village reward links and the capacity rows) with mult
 For any multipliers of the right signs, ``L(u) = offset + sum_i u_i * side_i(u)
 + min_x (c - A_R^T u)^T x`` over that decomposed set is a lower bound of the MILP (weak
 duality); the subgradient method (Polyak steps towards the incumbent's objective, step
-factor halved when the bound stalls) searches for a good ``u``. The bound is valid
+factor halved after 25 iterations without progress) searches for a good ``u``. The bound is valid
 whatever ``u`` the search ends with; it only gets tighter with more iterations.
 The relaxation keeps the integrality of the site problems, so at its best the bound is at
 least the LP relaxation's.
@@ -342,11 +342,11 @@ def lagrangian_bound(model: SitingModel, free_tenancy: np.ndarray, *, upper: flo
             stall += 1
         if abs(upper - best) <= target_gap * max(abs(upper), 1e-10):
             break
-        if stall >= 15:
+        if stall >= 25:
             alpha *= 0.5
             stall = 0
             u = best_u.copy()
-            if alpha < 1e-4:
+            if alpha < 1e-5:
                 break
             continue
         ax = st.relaxed @ xs

@@ -242,7 +242,8 @@ def plan_sites(scenario: Scenario, coverage, solver: str = "highs", time_limit: 
     coverage : its coverage matrices (:func:`siteplan.build_coverage`) or a mapping
         operator name -> CSR points x sites RSRP [dBm].
     solver : MILP backend ("highs", "cbc").
-    time_limit : wall-clock limit of the MILP solve [s]; None for none.
+    time_limit : wall-clock limit of the solve (warm start, area search, bound, MILP) [s];
+        None for none (the MILP alone, run to the gap).
     gap : relative optimality gap at which to stop [-].
     weights : objective weights (penalties, rewards); documented defaults.
 
