@@ -135,3 +135,30 @@ def brute_force(inp):
             if best is None or c < best[0] - 1e-9:
                 best = (c, list(site_phase), list(zip(ss, kk, pp)))
     return best
+
+
+def site_subproblem_min(r_b, r_x, free):
+    """Minimum of ``sum r_b[p] b_p + sum r_x[k, p] x_kp`` over the 0/1 plans of one site
+    under its own rules only, by enumeration (the Lagrangian subproblem's naive twin).
+
+    r_b : per-phase build prices, or None for an existing site; r_x : (slots, phases)
+    station prices; free : tenancy left. Rules: the site is built at most once; each slot
+    filled at most once; at most ``free`` stations; on a candidate, stations only from its
+    build phase on and at least one station in the build phase.
+    """
+    n, P = len(r_x), len(r_x[0]) if len(r_x) else 0
+    best = 0.0
+    build_options = [None] if r_b is None else [None] + list(range(len(r_b)))
+    for pb in build_options:
+        for choice in itertools.product(range(-1, max(P, 1)), repeat=n):
+            chosen = [(k, p) for k, p in enumerate(choice) if p >= 0]
+            if len(chosen) > free:
+                continue
+            if r_b is not None:
+                if pb is None and chosen:
+                    continue
+                if pb is not None and (any(p < pb for _, p in chosen) or not any(p == pb for _, p in chosen)):
+                    continue
+            val = sum(r_x[k][p] for k, p in chosen) + (r_b[pb] if pb is not None else 0.0)
+            best = min(best, val)
+    return best

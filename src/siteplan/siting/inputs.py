@@ -99,6 +99,7 @@ class SitingInputs:
     village_ids: tuple[str, ...] = ()
     village_names: tuple[str, ...] = ()
     site_ids: tuple[str, ...] = ()
+    site_xy: np.ndarray | None = None      # (n_sites, 2) local coordinates [m] (neighbourhood search)
 
     @property
     def n_villages(self) -> int:
@@ -190,4 +191,6 @@ def siting_inputs(scenario: Scenario, coverage, weights: SitingWeights | None = 
         village_ids=tuple(str(x) for x in v.id),
         village_names=tuple(str(x) for x in v.name),
         site_ids=tuple(str(x) for x in scenario.sites.id),
+        site_xy=np.column_stack([np.asarray(scenario.sites.x_m, dtype=float),
+                                 np.asarray(scenario.sites.y_m, dtype=float)]),
     )

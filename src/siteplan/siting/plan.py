@@ -3,6 +3,7 @@ phase by phase, at least cost; or a diagnosis of why it cannot be done."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 
@@ -10,10 +11,24 @@ import numpy as np
 
 from siteplan.model.scenario import Scenario
 from siteplan.optimize import SolveStatus, solve_milp
+from siteplan.optimize.backends import check_result
+from siteplan.optimize.milp import relative_gap
 from siteplan.siting.diagnose import Finding, elastic_diagnosis, structural_checks, uncoverable_findings
 from siteplan.siting.inputs import SitingInputs, SitingWeights, siting_inputs
 from siteplan.siting.model import build_siting_model
-from siteplan.siting.warmstart import greedy_start
+from siteplan.siting.improve import area_search
+from siteplan.siting.lagrange import lagrangian_bound
+from siteplan.siting.warmstart import complete_start, greedy_start
+
+#: Models with more non-zeros than this, when the solve is time-limited, are solved by
+#: the area search and bounded by the Lagrangian relaxation instead of one MILP (HiGHS's
+#: root LP alone outlasts a five-minute limit on them).
+LAGRANGIAN_MIN_NNZ = 1_000_000
+#: Share of the time limit given to the area search on those models [-]; the Lagrangian
+#: search gets the rest.
+AREA_SHARE = 0.6
+#: Sites per area of the area search (k x k areas, k = round(sqrt(sites / this))) [-].
+SITES_PER_AREA = 400
 
 __all__ = ["SitingPlan", "plan_sites", "solve_siting", "served_share", "village_share_rule"]
 
@@ -101,8 +116,16 @@ def village_share_rule(inp: SitingInputs) -> np.ndarray:
 
 
 def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float | None = None, gap: float = 0.01,
-                 threads: int | None = None, seed: int = 0, best_rsrp=None) -> SitingPlan:
-    """Solve the siting MILP for plain-array inputs (see :func:`plan_sites`)."""
+                 threads: int | None = None, seed: int = 0, best_rsrp=None,
+                 lagrangian_min_nnz: int = LAGRANGIAN_MIN_NNZ) -> SitingPlan:
+    """Solve the siting MILP for plain-array inputs (see :func:`plan_sites`).
+
+    The greedy start, completed by an LP over its continuous columns, is the solver's warm
+    start. On models with more than ``lagrangian_min_nnz`` non-zeros and a time limit, the
+    start is improved area by area (:mod:`siteplan.siting.improve`) for a share of the limit
+    and the rest goes to a Lagrangian bound (:mod:`siteplan.siting.lagrange`) instead of
+    one MILP over the whole model; the plan is the improved start, with that bound.
+    """
     t0 = time.perf_counter()
     findings = structural_checks(inp, best_rsrp)
     if inp.uncoverable == "exclude":
@@ -114,11 +137,51 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     if any(f.blocking for f in findings):
         return _plan(inp, status="infeasible", findings=findings, result=None, t0=t0, **empty_plan)
     model = build_siting_model(inp)
+    spec = model.spec
+    t_solve = time.perf_counter()          # the time limit covers warm start, bound and MILP
     start = greedy_start(inp, model)
-    res = solve_milp(model.spec, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
-                     warm_start=start)
-    size = {"columns": model.spec.n_cols, "rows": model.spec.n_rows, "nonzeros": model.spec.nnz,
-            "integer_columns": int(model.spec.integrality.sum())}
+    if start is not None:
+        start = complete_start(model, start, solver=solver, threads=threads,
+                               time_limit=None if time_limit is None else max(1.0, 0.1 * time_limit))
+    size = {"columns": spec.n_cols, "rows": spec.n_rows, "nonzeros": spec.nnz,
+            "integer_columns": int(spec.integrality.sum())}
+    lag = None
+    limit = time_limit
+    if (start is not None and time_limit is not None and spec.nnz > lagrangian_min_nnz
+            and spec.max_violation(start) <= 1e-6):
+        size["warm_start_objective"] = spec.objective_value(start)
+        k = max(1, int(round(np.sqrt(inp.n_sites / SITES_PER_AREA))))
+        t = time.perf_counter()
+        start, n_better = area_search(inp, model, start, time_limit=AREA_SHARE * time_limit, k=k, solver=solver,
+                                      threads=threads, seed=seed)
+        size.update(area_search_areas=k * k, area_search_improved=n_better,
+                    area_search_seconds=time.perf_counter() - t, area_search_objective=spec.objective_value(start))
+        upper = spec.objective_value(start)
+        free = inp.max_tenants - inp.tenants.sum(axis=1)
+        left = time_limit - (time.perf_counter() - t_solve)
+        lag = lagrangian_bound(model, free, upper=upper, time_limit=max(1.0, left), target_gap=gap)
+        size.update(lagrangian_bound=lag.bound, lagrangian_iterations=lag.iterations, lagrangian_seconds=lag.seconds)
+        left = time_limit - (time.perf_counter() - t_solve)
+        if left > 10.0 and relative_gap(spec.objective_value(start), lag.bound) > gap:
+            # the bound search stopped early: the time left goes to a second pass
+            start, more = area_search(inp, model, start, time_limit=left, k=k, solver=solver, threads=threads,
+                                      seed=seed + 1)
+            size.update(area_search_improved=n_better + more, area_search_objective=spec.objective_value(start))
+        # the plan is the area search's; its bound the Lagrangian one (re-checked like any result)
+        res = check_result(spec, start, SolveStatus.FEASIBLE, -math.inf, time.perf_counter() - t_solve, solver,
+                           "", "area search + Lagrangian bound", gap)
+    else:
+        if time_limit is not None:
+            limit = max(1.0, time_limit - (time.perf_counter() - t_solve))
+        res = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed,
+                         warm_start=start)
+    if lag is not None and res.status.has_solution and lag.bound > res.bound:
+        # the better of the two proven bounds (both are lower bounds of the same model)
+        b = min(lag.bound, res.objective)
+        g = relative_gap(res.objective, b)
+        status = SolveStatus.OPTIMAL if g <= max(gap, 1e-9) + 1e-12 else res.status
+        res = replace(res, bound=b, gap=g, status=status,
+                      message=f"{res.message}; bound from the Lagrangian relaxation ({lag.iterations} iterations)")
     if not res.status.has_solution:
         if res.status == SolveStatus.INFEASIBLE:
             findings = tuple(findings) + tuple(elastic_diagnosis(inp, solver=solver, time_limit=time_limit))
@@ -179,7 +242,8 @@ def plan_sites(scenario: Scenario, coverage, solver: str = "highs", time_limit: 
     coverage : its coverage matrices (:func:`siteplan.build_coverage`) or a mapping
         operator name -> CSR points x sites RSRP [dBm].
     solver : MILP backend ("highs", "cbc").
-    time_limit : wall-clock limit of the MILP solve [s]; None for none.
+    time_limit : wall-clock limit of the solve (warm start, area search, bound, MILP) [s];
+        None for none (the MILP alone, run to the gap).
     gap : relative optimality gap at which to stop [-].
     weights : objective weights (penalties, rewards); documented defaults.
 

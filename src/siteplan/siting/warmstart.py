@@ -2,21 +2,111 @@
 
 Phase by phase: cover the points whose targets fall due (best ratio of newly served points
 to cost, building a candidate site when the chosen slot needs it), then fill the phase's
-minimum quotas with the cheapest stations and sites. The result is a full column vector
-for :class:`~siteplan.siting.model.SitingModel`, or ``None`` when the greedy runs into a
-quota or tenancy limit (the solver then starts from scratch). The solver adapter re-checks
-every solution, so a warm start can only help the search, never make a plan wrong.
+minimum quotas, and within a quota band go on while it pays, by the *value* of each
+choice: the discounted penalty of the traffic the station would newly carry (its
+capacity, or the traffic still unserved among the villages it is a best server of,
+whichever is smaller) minus its discounted cost (and the site's, for a new site). Values
+only fall as stations are added, so a lazy priority queue finds the best one each time.
+:func:`complete_start` then sets the continuous columns (traffic carried, early coverage)
+to their best values for those stations by a small LP, so the solver gets a complete start.
+The result is a full column vector for :class:`~siteplan.siting.model.SitingModel`, or
+``None`` when the greedy runs into a quota or tenancy limit (the solver then starts from
+scratch). The solver adapter re-checks every solution, so a warm start can only help the
+search, never make a plan wrong.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import heapq
+
 import numpy as np
 import scipy.sparse as sp
 
+from siteplan.optimize import solve_milp
 from siteplan.siting.inputs import SitingInputs
-from siteplan.siting.model import SitingModel, covered_now, slot_coverage
+from siteplan.siting.model import SitingModel, _village_servers, covered_now, slot_coverage
 
-__all__ = ["greedy_start"]
+__all__ = ["greedy_start", "complete_start"]
+
+
+class _Traffic:
+    """Unserved traffic per (village, operator) and what each station slot could carry.
+
+    Mirrors the model's capacity family: the traffic of village v for operator k may be
+    carried by its ``server_candidates`` best sites for k, each station up to its
+    capacity. Stations take what is left, in the order they are added.
+    """
+
+    def __init__(self, inp: SitingInputs, slot_site: np.ndarray, slot_op: np.ndarray):
+        K = inp.n_ops
+        self.active = inp.weights.unserved_cny_per_mbps > 0
+        vtraffic = np.zeros((inp.n_villages, K))
+        np.add.at(vtraffic, inp.point_village, inp.traffic)
+        sv, sk, ss = _village_servers(inp, inp.weights.server_candidates) if self.active else (np.zeros(0, int),) * 3
+        self.resid = (vtraffic.ravel()).tolist()
+        vk = sv * K + sk
+        key = ss * K + sk
+        order = np.argsort(key, kind="stable")
+        key_s = key[order]
+        self._lists: dict[int, list[int]] = {}
+        if key_s.size:
+            cut = np.flatnonzero(np.diff(key_s)) + 1
+            for grp in np.split(order, cut):
+                self._lists[int(key[grp[0]])] = vk[grp].tolist()
+        self.K = K
+        self.cap = inp.capacity.tolist()
+        self.slot_key = (slot_site * K + slot_op).tolist()
+        self.slot_op = slot_op.tolist()
+        # the existing stations carry what they can first
+        for s, k in zip(*np.nonzero(inp.tenants)):
+            self.take(int(s) * K + int(k), self.cap[int(k)])
+
+    def gain(self, q: int) -> float:
+        """Traffic [Mbit/s] slot q's station would newly carry."""
+        if not self.active:
+            return 0.0
+        lst = self._lists.get(self.slot_key[q])
+        if not lst:
+            return 0.0
+        r = self.resid
+        return min(self.cap[self.slot_op[q]], sum(r[i] for i in lst))
+
+    def take(self, key: int, amount: float) -> None:
+        lst = self._lists.get(key)
+        if not lst or not self.active:
+            return
+        r = self.resid
+        for i in lst:
+            if amount <= 0:
+                break
+            t = min(amount, r[i])
+            r[i] -= t
+            amount -= t
+
+    def add(self, q: int) -> None:
+        self.take(self.slot_key[q], self.cap[self.slot_op[q]])
+
+
+def _lazy_best(items, value, usable, count: int, positive_only: bool, add) -> int:
+    """Add up to ``count`` items of highest ``value`` (re-evaluated lazily: values only
+    fall as items are added) that are ``usable`` at the time; returns how many were added."""
+    heap = [(-value(q), q) for q in items]
+    heapq.heapify(heap)
+    done = 0
+    while heap and done < count:
+        neg, q = heapq.heappop(heap)
+        if not usable(q):
+            continue
+        v = value(q)
+        if heap and v < -heap[0][0] - 1e-9 * max(1.0, abs(v)):
+            heapq.heappush(heap, (-v, q))
+            continue
+        if positive_only and v <= 0:
+            break
+        add(q)
+        done += 1
+    return done
 
 
 def greedy_start(inp: SitingInputs, model: SitingModel) -> np.ndarray | None:
@@ -40,6 +130,10 @@ def greedy_start(inp: SitingInputs, model: SitingModel) -> np.ndarray | None:
     per_op_targets = any(t.operator is not None for t in inp.targets)
     if per_op_targets:
         return None          # the greedy covers with any operator only
+    traffic = _Traffic(inp, slot_site, slot_op)
+    pi = float(inp.weights.unserved_cny_per_mbps)
+    disc = np.asarray(inp.discount, dtype=float)
+    cand_slots = np.flatnonzero(~inp.existing[slot_site])
     for p in range(P):
         n_sites = 0
         n_st = 0
@@ -61,6 +155,7 @@ def greedy_start(inp: SitingInputs, model: SitingModel) -> np.ndarray | None:
             slot_phase[q] = p
             tenants[s] += 1
             n_st += 1
+            traffic.add(q)
 
         def can_add(q):
             s = slot_site[q]
@@ -90,30 +185,46 @@ def greedy_start(inp: SitingInputs, model: SitingModel) -> np.ndarray | None:
             score = np.where(ok, gain / np.maximum(cost, 1.0), -1.0)
             q = int(np.argmax(score))
             add(q)
-            newly = A[:, q].toarray().ravel() > 0
+            newly = np.zeros(inp.n_points, dtype=bool)
+            newly[A[:, q].indices] = True
             served |= newly
             need &= ~newly
-        # 2. minimum site quota: cheapest candidates, each with its cheapest station
+        later = float(disc[p:].sum())          # a station serves from phase p on
+
+        def site_value(q):
+            return pi * traffic.gain(q) * later - (inp.build_cost[slot_site[q]] + st_cost[q]) * disc[p]
+
+        def slot_value(q):
+            return pi * traffic.gain(q) * later - st_cost[q] * disc[p]
+
+        def new_site_ok(q):
+            return not built[slot_site[q]] and can_add(q)
+
+        def on_built_ok(q):
+            return bool(built[slot_site[q]]) and can_add(q)
+
+        def add_serving(q):
+            add(q)
+            served[A[:, q].indices] = True
+
+        # 2. minimum site quota, then 3. minimum station quota, by value
         if n_sites < lo_s:
-            for q in np.argsort(inp.build_cost[slot_site] + st_cost, kind="stable"):
-                if n_sites >= lo_s:
-                    break
-                if not built[slot_site[q]] and can_add(q):
-                    add(q)
-                    served |= A[:, q].toarray().ravel() > 0
+            _lazy_best(cand_slots.tolist(), site_value, new_site_ok, lo_s - n_sites, False, add_serving)
             if n_sites < lo_s:
                 return None
-        # 3. minimum station quota: cheapest slots on built sites
         if n_st < lo_q:
-            order = np.argsort(st_cost, kind="stable")
-            for q in order:
-                if n_st >= lo_q:
-                    break
-                if built[slot_site[q]] and can_add(q):
-                    add(q)
-                    served |= A[:, q].toarray().ravel() > 0
+            _lazy_best(np.flatnonzero(built[slot_site]).tolist(), slot_value, on_built_ok, lo_q - n_st, False,
+                       add_serving)
             if n_st < lo_q:
                 return None
+        # 4. within the bands: new sites, then stations, while their value is positive
+        room_s = (hi_s - n_sites) if hi_s >= 0 else len(cand_slots)
+        if room_s > 0 and (hi_q < 0 or n_st < hi_q):
+            _lazy_best(cand_slots.tolist(), site_value, new_site_ok, room_s, True, add_serving)
+        room_q = (hi_q - n_st) if hi_q >= 0 else Q
+        if room_q > 0:
+            _lazy_best(np.flatnonzero(built[slot_site]).tolist(), slot_value, on_built_ok, room_q, True,
+                       add_serving)
         if (hi_s >= 0 and n_sites > hi_s) or (hi_q >= 0 and n_st > hi_q):
             return None
         if np.isfinite(inp.budgets[p]):
@@ -140,3 +251,27 @@ def greedy_start(inp: SitingInputs, model: SitingModel) -> np.ndarray | None:
         cov = np.asarray(sp.csr_matrix(A)[pts] @ have.astype(float) > 0).ravel()
         x[y.start:y.stop] = cov.astype(float)
     return x
+
+
+def complete_start(model: SitingModel, start: np.ndarray, *, solver: str = "highs", time_limit: float | None = None,
+                   threads: int | None = None) -> np.ndarray:
+    """``start`` with its continuous columns (traffic carried, shares served, early
+    coverage) set to their best values for its integer columns.
+
+    The integer columns are fixed and the remaining LP is solved; ``start`` itself is
+    returned when that LP finds no solution in time (it cannot be infeasible when
+    ``start`` is feasible: the continuous columns' zero values are).
+    """
+    spec = model.spec
+    ints = spec.integrality
+    lo = spec.col_lower.copy()
+    hi = spec.col_upper.copy()
+    lo[ints] = np.round(start[ints])
+    hi[ints] = lo[ints]
+    fixed = dataclasses.replace(spec, col_lower=lo, col_upper=hi, integrality=np.zeros(spec.n_cols, dtype=bool))
+    res = solve_milp(fixed, solver=solver, time_limit=time_limit, threads=threads)
+    if not res.status.has_solution:
+        return start
+    out = np.asarray(res.x, dtype=np.float64).copy()
+    out[ints] = lo[ints]
+    return out
