@@ -108,7 +108,7 @@ def _toy_results(with_setcover: bool) -> dict:
 def test_claims_ratio_and_verdict_come_from_the_results():
     rows = claims(_toy_results(True))
     grp = next(r for r in rows if r["issue"] == 4 and r["claim"].startswith("4, 5, 6"))
-    # 1 of 45 instances: judged on the subset; HiGHS median 4 s / ours 1 s = 4x
+    # 1 of 50 instances: judged on the subset; HiGHS median 4 s / ours 1 s = 4x
     assert grp["met"] == "yes (subset)"
     assert "highs/siteplan 4.00×" in grp["ratio"] and "cbc/siteplan 8.00×" in grp["ratio"]
     never = next(r for r in rows if r["claim"].startswith("never a worse"))
@@ -116,6 +116,27 @@ def test_claims_ratio_and_verdict_come_from_the_results():
     # everything else was not run: every other claim says so
     others = [r for r in rows if r["issue"] != 4]
     assert others and all(r["met"] == "not measured" for r in others), [r for r in others if r["met"] != "not measured"]
+
+
+def test_setcover_groups_and_per_group_median():
+    """Instance names map to their OR-Library group (scp410 is group 4, not "41"), and the
+    group claim fails when one group's median is above 2 s even if the overall median is not."""
+    from siteplan.bench.report import _group_of
+
+    assert [_group_of(n) for n in ("scp41", "scp410", "scp510", "scp65", "scpa1", "scpnre1", "scpnrh5",
+                                   "rail507")] == ["4", "4", "5", "6", "A", "NRE", "NRH", "RAIL"]
+    res = _toy_results(False)
+    sc = []
+    for name, secs in (("scp41", 0.1), ("scp410", 0.1), ("scp51", 0.1), ("scpd1", 5.0)):
+        for who, t in (("siteplan", secs), ("highs", 2 * secs)):
+            sc.append({"name": f"test_solve[{name}-{who}]", "params": {"name": name, "who": who},
+                       "stats": {"median": t},
+                       "extra_info": {"instance": name, "who": who, "cost": 10.0, "bound": 10.0, "status": "optimal",
+                                      "seconds": t, "best_known": 10.0, "limit": 20.0, "excess_pct": 0.0}})
+    res["areas"]["setcover"] = {"ran": True, "returncode": 0, "benchmarks": sc}
+    grp = next(r for r in claims(res) if r["issue"] == 4 and r["claim"].startswith("4, 5, 6"))
+    assert "median 0.1 s" in grp["ours"]                   # overall median of the four instances
+    assert grp["met"] == "no (subset)" and "above 2 s: D" in grp["note"], grp
 
 
 def test_claims_all_not_measured_without_results():

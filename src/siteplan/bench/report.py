@@ -271,10 +271,13 @@ def _setcover_table(res: dict) -> dict[str, dict[str, dict]]:
 
 
 def _group_of(name: str) -> str:
+    """OR-Library group of an instance file name: scp41..scp410 -> "4", scpa1 -> "A",
+    scpnre1 -> "NRE", rail507 -> "RAIL"."""
     if name.startswith("rail"):
         return "RAIL"
-    g = name[3:-1]
-    return g.upper()
+    if name.startswith("scpnr"):
+        return name[3:6].upper()
+    return name[3].upper()
 
 
 def _claims_setcover(res: dict) -> list[dict]:
@@ -282,7 +285,7 @@ def _claims_setcover(res: dict) -> list[dict]:
     tab = _setcover_table(res)
     note = _area_note(res, "setcover")
     groups = {
-        "4, 5, 6, A–E: all proven optimal, median ≤ 2 s": ({"4", "5", "6", "A", "B", "C", "D", "E"}, 2.0, 0.0, 45),
+        "4, 5, 6, A–E: all proven optimal, median ≤ 2 s": ({"4", "5", "6", "A", "B", "C", "D", "E"}, 2.0, 0.0, 50),
         "NRE–NRH: within 1 % of best known in 30 s, with a bound": ({"NRE", "NRF", "NRG", "NRH"}, 30.0, 1.0, 20),
         "rail507/516/582: within 1 % of best known in 60 s": ({"RAIL"}, 60.0, 1.0, 3),
     }
@@ -298,6 +301,13 @@ def _claims_setcover(res: dict) -> list[dict]:
         else:
             good = sum(1 for o in ours if o.get("excess_pct", math.inf) <= excess and o["seconds"] <= tmax * 1.1)
         med = statistics.median(sec) if sec else math.nan
+        # the median is judged per group (every group's median within the limit), and both
+        # the overall and the per-group medians are shown
+        by_group: dict[str, list[float]] = {}
+        for n in names:
+            if tab[n].get("siteplan"):
+                by_group.setdefault(_group_of(n), []).append(tab[n]["siteplan"]["seconds"])
+        group_med = {g: statistics.median(v) for g, v in sorted(by_group.items())}
         peers = []
         for who in ("highs", "cbc"):
             ps = [tab[n][who]["seconds"] for n in names if who in tab[n]]
@@ -306,9 +316,13 @@ def _claims_setcover(res: dict) -> list[dict]:
                 peers.append((who, statistics.median(ps), max(pe) if pe else math.nan))
         peer_txt = "; ".join(f"{w}: median {_fmt(m, ' s')}, worst excess {_fmt(x, ' %')}" for w, m, x in peers)
         ratio = "; ".join(f"{w}/siteplan {_ratio(m, med)}" for w, m, _ in peers) or "–"
-        ok = good == len(ours) and (excess > 0 or med <= tmax)
+        ok = good == len(ours) and (excess > 0 or (med <= tmax and all(m <= tmax for m in group_med.values())))
         subset = f"{len(names)} of {n_all} instances ({', '.join(names)})" if len(names) < n_all else \
             f"all {n_all} instances"
+        if excess == 0.0 and len(group_med) > 1:
+            slow = [g for g, m in group_med.items() if m > tmax]
+            subset += ("; median per group: " + ", ".join(f"{g} {_fmt(m, ' s')}" for g, m in group_med.items())
+                       + (f" (above {tmax:g} s: {', '.join(slow)})" if slow else ""))
         met = ("yes" if ok else "no") + ("" if len(names) == n_all else " (subset)")
         worst = max((o.get("excess_pct", math.nan) for o in ours), default=math.nan)
         rows.append(_row(4, label, f"{good}/{len(ours)} meet it; median {_fmt(med, ' s')}; worst excess "
