@@ -182,7 +182,11 @@ def small_spec() -> Spec:
     return Spec(
         name="small", description="Synthetic small peninsula (about 100 villages) exercising the Shantou pipeline.",
         local_crs=_LOCAL, cell_m=90.0, margin_m=2000.0, n_existing=110, n_candidates=180, poor_share=0.08,
-        phases=_phases((60, 20), (40, 6), ((0, 10), (0, 3))), extra_road_nodes=0.35,
+        # quota bands, not exact numbers: on a region this small the coverage targets alone
+        # decide how many sites a phase needs, and exact quotas made some seeds infeasible
+        # (seed 0: the 2017 site quota of 6 could not be met); seeds 0, 1, 2, 3, 5 and 7 were
+        # checked feasible with these bands
+        phases=_phases(((40, 60), (15, 25)), ((20, 40), (4, 12)), ((0, 10), (0, 5))), extra_road_nodes=0.35,
         detail_lowcut_m=6000.0, synthetic=_SYNTHETIC_LABELS,
     )
 
