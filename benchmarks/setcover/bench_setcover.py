@@ -26,6 +26,11 @@ def test_solve(benchmark, name, who):
     benchmark.group = name
     out = benchmark.pedantic(run_contender, args=(name, who), rounds=1, iterations=1)
     benchmark.extra_info.update(out)
+    # a contender without a solution at the limit (CBC alone on NRF/NRH: 'time_limit_no_solution')
+    # is a result recorded above, not a failure of the benchmark; a cost below a published
+    # optimum or a bound above it would be a wrong answer
+    if out["status"] == "time_limit_no_solution":
+        return
     assert out["cost"] >= out["best_known"] - 1e-9  # never below a published optimum
     if out["status"] in ("optimal", "feasible"):
         assert out["bound"] <= out["best_known"] + 1e-6 or out["instance"].startswith(("scpnr", "rail"))
