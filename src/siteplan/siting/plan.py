@@ -117,8 +117,11 @@ def village_share_rule(inp: SitingInputs) -> np.ndarray:
 
 def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float | None = None, gap: float = 0.01,
                  threads: int | None = None, seed: int = 0, best_rsrp=None,
-                 lagrangian_min_nnz: int = LAGRANGIAN_MIN_NNZ) -> SitingPlan:
+                 lagrangian_min_nnz: int = LAGRANGIAN_MIN_NNZ, t_start: float | None = None) -> SitingPlan:
     """Solve the siting MILP for plain-array inputs (see :func:`plan_sites`).
+
+    ``time_limit`` counts from ``t_start`` (a ``time.perf_counter()`` value; default: the
+    call), so that the checks and the model build are inside it too.
 
     The greedy start, completed by an LP over its continuous columns, is the solver's warm
     start. On models with more than ``lagrangian_min_nnz`` non-zeros and a time limit, the
@@ -138,7 +141,8 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
         return _plan(inp, status="infeasible", findings=findings, result=None, t0=t0, **empty_plan)
     model = build_siting_model(inp)
     spec = model.spec
-    t_solve = time.perf_counter()          # the time limit covers warm start, bound and MILP
+    # the time limit covers everything from t_start: checks, model build, warm start, bound, MILP
+    t_solve = t0 if t_start is None else t_start
     start = greedy_start(inp, model)
     if start is not None:
         start = complete_start(model, start, solver=solver, threads=threads,
@@ -242,17 +246,19 @@ def plan_sites(scenario: Scenario, coverage, solver: str = "highs", time_limit: 
     coverage : its coverage matrices (:func:`siteplan.build_coverage`) or a mapping
         operator name -> CSR points x sites RSRP [dBm].
     solver : MILP backend ("highs", "cbc").
-    time_limit : wall-clock limit of the solve (warm start, area search, bound, MILP) [s];
-        None for none (the MILP alone, run to the gap).
+    time_limit : wall-clock limit of this call [s] (inputs, checks, model build, warm start,
+        area search, bound, MILP; a diagnosis of an infeasible model comes on top); None for
+        none (the MILP alone, run to the gap).
     gap : relative optimality gap at which to stop [-].
     weights : objective weights (penalties, rewards); documented defaults.
 
     Returns a :class:`SitingPlan`; ``status == "infeasible"`` with ``findings`` when a
     target or quota cannot be met.
     """
+    t_start = time.perf_counter()
     inp = siting_inputs(scenario, coverage, weights)
     return solve_siting(inp, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
-                        best_rsrp=_best_rsrp_below_threshold(scenario))
+                        best_rsrp=_best_rsrp_below_threshold(scenario), t_start=t_start)
 
 
 def _best_rsrp_below_threshold(scenario: Scenario):
