@@ -213,3 +213,23 @@ def test_peer_watchdog_kills_an_overrunning_solver_and_its_children(monkeypatch)
     assert out["status"] == "killed" and out["seconds"] < 30 and not out["feasible"]
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert "sleep 60" not in ps
+
+
+def test_scale_claim_not_judged_when_a_size_stops_at_its_limit():
+    """A siting time that is the time limit says nothing about scaling: the claim is then
+    not judged, however flat the fitted exponent; with every size proven well within its
+    limit the exponent decides."""
+    res = _toy_results(False)
+    res["scale"] = [
+        {"size": "shantou-2016", "model_nonzeros": 4e5, "siting_s": 50.0, "time_limit_s": 120.0, "status": "optimal",
+         "gap": 0.0, "total_s": 60.0},
+        {"size": "shantou-x2", "model_nonzeros": 8e5, "siting_s": 100.0, "time_limit_s": 240.0, "status": "optimal",
+         "gap": 0.0, "total_s": 120.0},
+        {"size": "shantou-x4", "model_nonzeros": 1.6e6, "siting_s": 300.0, "time_limit_s": 300.0,
+         "status": "feasible", "gap": 0.011, "total_s": 320.0},
+    ]
+    row = next(r for r in claims(res) if r["claim"].startswith("scale curve"))
+    assert row["met"].startswith("not judged") and "shantou-x4" in row["met"], row
+    res["scale"] = res["scale"][:2]
+    row = next(r for r in claims(res) if r["claim"].startswith("scale curve"))
+    assert row["met"] == "yes" and "nnz^1.00" in row["ours"], row
