@@ -772,13 +772,16 @@ def render_readme(res: dict, figure_name: str | None = "scale_curve.png", source
         "siteplan bench --quick --out results.json          # all areas, a few minutes on 2 cores",
         "siteplan bench --full  --out full.json             # Shantou-2016, x2, x4: long",
         "siteplan bench --quick --benchmark-disable --out smoke.json   # every case once, untimed (CI)",
+        "siteplan bench --full --areas setcover -k 'scpnr' --out nr.json   # a piece of a long profile",
         "python benchmarks/make_readme.py results.json [full.json ...]  # this page + scale_curve.png",
         "SITEPLAN_BENCH_PROFILE=quick pytest benchmarks/pipeline --benchmark-disable   # one area by hand",
         "```",
         "",
         "Environment: `SITEPLAN_BENCH_PROFILE` (`quick` | `full`, read by every benchmark folder), "
         "`SITEPLAN_BENCH_SIZES` (comma list of pipeline sizes: tiny, small, shantou-2016, shantou-x2, "
-        "shantou-x4), `SITEPLAN_BENCH_TIME_LIMIT` (siting limit [s] for every size), `SITEPLAN_BENCH_CACHE` "
+        "shantou-x4), `SITEPLAN_BENCH_TIME_LIMIT` (siting limit [s] for every size), "
+        "`SITEPLAN_BENCH_FIBER_TIME_LIMIT` (fiber routing limit [s] for every size), `SITEPLAN_BENCH_SERIES` "
+        "(SteinLib series of the fiber area, e.g. `B,C`), `SITEPLAN_BENCH_CACHE` "
         "(where generated instances are kept), `SITEPLAN_SHARED` (the shared OR-Library / SteinLib / Shantou "
         "data; set it when the checkout is not next to `shared/`). The x2 and x4 instances are synthetic: "
         "`siteplan.generate.scaled` copies every village, candidate site and facility with a 300–2,000 m "
