@@ -155,6 +155,24 @@ def _best_subset_kernel(vals, exclude, limit):
 
 
 @numba.njit(**NJIT_OPTIONS)
+def _cheapest_from_phase_kernel(r, site_slots, lo, n, x_start, P, pb, u, up):
+    """For each of the ``n`` station slots of a site (``site_slots[lo:lo + n]``): the least
+    reduced cost of its x column over phases ``pb..P-1`` into ``u`` and that phase into ``up``
+    (first phase on ties)."""
+    for i in range(n):
+        q = site_slots[lo + i]
+        bv = r[x_start + q * P + pb]
+        ba = pb
+        for p in range(pb + 1, P):
+            v = r[x_start + q * P + p]
+            if v < bv:
+                bv = v
+                ba = p
+        u[i] = bv
+        up[i] = ba
+
+
+@numba.njit(**NJIT_OPTIONS)
 def _sites_kernel(r, site_ptr, site_slots, site_cand, site_free, b_start, x_start, P, xs):
     """Exact minimum of the per-site problems under reduced costs ``r``; writes the chosen
     b and x columns (1.0) into ``xs`` (zeroed by the caller) and returns the total."""
@@ -169,17 +187,7 @@ def _sites_kernel(r, site_ptr, site_slots, site_cand, site_free, b_start, x_star
         u = np.empty(n)
         up = np.empty(n, dtype=np.int64)
         if c < 0:
-            for i in range(n):
-                q = site_slots[lo + i]
-                best = r[x_start + q * P]
-                arg = 0
-                for p in range(1, P):
-                    v = r[x_start + q * P + p]
-                    if v < best:
-                        best = v
-                        arg = p
-                u[i] = best
-                up[i] = arg
+            _cheapest_from_phase_kernel(r, site_slots, lo, n, x_start, P, 0, u, up)
             val, chosen = _best_subset_kernel(u, -1, M)
             total += val
             for i in range(n):
@@ -191,17 +199,7 @@ def _sites_kernel(r, site_ptr, site_slots, site_cand, site_free, b_start, x_star
         best_j = -1
         if M >= 1 and n >= 1:
             for pb in range(P):
-                for i in range(n):
-                    q = site_slots[lo + i]
-                    bv = r[x_start + q * P + pb]
-                    ba = pb
-                    for p in range(pb + 1, P):
-                        v = r[x_start + q * P + p]
-                        if v < bv:
-                            bv = v
-                            ba = p
-                    u[i] = bv
-                    up[i] = ba
+                _cheapest_from_phase_kernel(r, site_slots, lo, n, x_start, P, pb, u, up)
                 base = r[b_start + c * P + pb]
                 for j in range(n):
                     qj = site_slots[lo + j]
@@ -214,17 +212,7 @@ def _sites_kernel(r, site_ptr, site_slots, site_cand, site_free, b_start, x_star
         total += best_val
         if best_pb >= 0:
             pb = best_pb
-            for i in range(n):
-                q = site_slots[lo + i]
-                bv = r[x_start + q * P + pb]
-                ba = pb
-                for p in range(pb + 1, P):
-                    v = r[x_start + q * P + p]
-                    if v < bv:
-                        bv = v
-                        ba = p
-                u[i] = bv
-                up[i] = ba
+            _cheapest_from_phase_kernel(r, site_slots, lo, n, x_start, P, pb, u, up)
             val, chosen = _best_subset_kernel(u, best_j, M - 1)
             xs[b_start + c * P + pb] = 1.0
             xs[x_start + site_slots[lo + best_j] * P + pb] = 1.0
