@@ -185,6 +185,26 @@ def test_dem_on_the_fly_equals_extracted_profiles(method):
     np.testing.assert_allclose(got, exp, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("n", [3, 4, 17, 18, 19, 41, 200])
+def test_bullington_fast_path_equals_general_profile(n):
+    """The on-the-fly Bullington kernel (paths visited in DEM-tile order, vectorised
+    running maxima, sample counts below and above the running maximum's distance)
+    against the general profile kernel on the extracted profiles, path by path; many
+    paths over a DEM of several locality tiles, some ending outside it (clamped)."""
+    rng = np.random.default_rng(n)
+    dem = _dem(rng, ny=300, nx=260, dtype=np.int16)
+    x_min, y_max, cell = 500.0, 9500.0, 30.0
+    m = 400
+    tx = np.column_stack([rng.uniform(x_min - 200, x_min + 260 * cell + 200, m),
+                          rng.uniform(y_max - 300 * cell - 200, y_max + 200, m)])
+    rx = tx + rng.uniform(-3000, 3000, (m, 2))
+    rx[0] = tx[0]  # a zero-length path
+    got = diffraction_loss_dem(dem, x_min, y_max, cell, tx[:, 0], tx[:, 1], 25.0, rx[:, 0],
+                               rx[:, 1], 1.5, 900.0, n)
+    d, e = terrain_profile(dem, x_min, y_max, cell, tx[:, 0], tx[:, 1], rx[:, 0], rx[:, 1], n)
+    exp = diffraction_loss(d[1:], e[1:], 25.0, 1.5, 900.0)  # (needs increasing distances)
+    np.testing.assert_allclose(got[1:], exp, rtol=1e-10, atol=1e-10)
+    assert got[0] == 0.0 and np.any(got > 1.0)
 @SETTINGS
 @given(st.floats(-720, 720, **fin), st.floats(-90, 90, **fin), st.floats(0, 360, **fin),
        st.floats(-5, 15, **fin), st.floats(20, 120, **fin), st.floats(3, 30, **fin),

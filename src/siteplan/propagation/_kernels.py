@@ -745,6 +745,48 @@ def _sample_line(dem, x_min, y_max, cell, x0, y0, x1, y1, n, elev):
 
 
 @njit(inline="always", **NJIT_OPTIONS)
+def _sample_line_split(dem, flat, x_min, y_max, cell, x0, y0, x1, y1, n, elev, fi, idx, wx,
+                       wy):
+    """:func:`_sample_line` (same values) with the in-grid case in two loops, so that
+    both vectorise: sample positions, flat cell indices and weights, then the four
+    loads from ``flat`` (``dem`` raveled) and the interpolation. ``fi[k] = k``; idx,
+    wx, wy are scratch rows of n items."""
+    ic = 1.0 / cell
+    fx0 = (x0 - x_min) * ic - 0.5
+    fy0 = (y_max - y0) * ic - 0.5
+    dfx = (x1 - x0) * ic / (n - 1)
+    dfy = (y0 - y1) * ic / (n - 1)
+    fx1 = fx0 + (n - 1) * dfx
+    fy1 = fy0 + (n - 1) * dfy
+    lim_x = dem.shape[1] - 1.0
+    lim_y = dem.shape[0] - 1.0
+    if (0.0 <= fx0 < lim_x and 0.0 <= fx1 < lim_x and 0.0 <= fy0 < lim_y
+            and 0.0 <= fy1 < lim_y):
+        nx = dem.shape[1]
+        for k in range(n):
+            fx = fx0 + fi[k] * dfx
+            fy = fy0 + fi[k] * dfy
+            j0 = int(fx)
+            i0 = int(fy)
+            wx[k] = fx - j0
+            wy[k] = fy - i0
+            idx[k] = i0 * nx + j0
+        for k in range(n):
+            p = idx[k]
+            tx = wx[k]
+            ty = wy[k]
+            z00 = float(flat[p])
+            z01 = float(flat[p + 1])
+            z10 = float(flat[p + nx])
+            z11 = float(flat[p + nx + 1])
+            elev[k] = ((z00 * (1.0 - tx) + z01 * tx) * (1.0 - ty)
+                       + (z10 * (1.0 - tx) + z11 * tx) * ty)
+    else:
+        for k in range(n):
+            elev[k] = _bilinear_grid(dem, fx0 + k * dfx, fy0 + k * dfy)
+
+
+@njit(inline="always", **NJIT_OPTIONS)
 def _fill_profile(dem, x_min, y_max, cell, x0, y0, x1, y1, n, dist, elev):
     """Sample n equally spaced points from (x0, y0) to (x1, y1), both ends included."""
     dx = x1 - x0
@@ -773,49 +815,105 @@ def _profile_kernel(dem, x_min, y_max, cell, x0, y0, x1, y1, n, dist, elev):
 
 @njit(**NJIT_OPTIONS)
 def _inverse_tables(n):
-    """inv[i] = 1/i and isq[i] = 1/sqrt(i) for i = 1..n-1 (index 0 unused)."""
+    """inv[i] = 1/i, isq[i] = 1/sqrt(i) for i = 1..n-1 (index 0 unused) and fi[i] = i as
+    a float (exact: the same value as converting i inside the loops)."""
     inv = np.zeros(n)
     isq = np.zeros(n)
+    fi = np.empty(n)
+    for i in range(n):
+        fi[i] = float(i)
     for i in range(1, n):
         inv[i] = 1.0 / i
         isq[i] = 1.0 / math.sqrt(i)
-    return inv, isq
+    return inv, isq, fi
+
+
+#: Dependence distance of :func:`_running_max` (a multiple of the SIMD width).
+RUNMAX_DISTANCE = 16
 
 
 @njit(inline="always", **NJIT_OPTIONS)
-def _bullington_uniform(elev, n, step, hts, hrs, lam, inv_ae, inv, isq):
+def _running_max(tmp, n):
+    """max(tmp[:n]) for n >= 1; tmp is overwritten. A scalar max reduction is one
+    4-cycle dependency chain per element and does not vectorise (without fastmath);
+    the running maximum at distance RUNMAX_DISTANCE (tmp[j] = max(tmp[j], tmp[j - R]))
+    has a loop-carried dependence of distance R, which LLVM vectorises, and leaves the
+    maximum in the last R entries. Exact (a maximum of the same values)."""
+    for j in range(RUNMAX_DISTANCE, n):
+        x = tmp[j]
+        y = tmp[j - RUNMAX_DISTANCE]
+        tmp[j] = y if y > x else x
+    lo = n - RUNMAX_DISTANCE if n > RUNMAX_DISTANCE else 0
+    r = tmp[lo]
+    for j in range(lo + 1, n):
+        r = tmp[j] if tmp[j] > r else r
+    return r
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _bullington_uniform(elev, n, step, hts, hrs, lam, inv_ae, inv, isq, fi, bt, tmp):
     """:func:`_bullington_profile` for equally spaced samples (d_i = i * step), with the
-    divisions and square roots taken from precomputed tables; same formulas."""
+    divisions and square roots taken from precomputed tables (``_inverse_tables``);
+    same formulas. ``bt`` and ``tmp`` are scratch rows of n floats: each pass writes
+    its n - 2 terms with a loop that vectorises, then takes their maximum with
+    :func:`_running_max` (the same value as the scalar running maximum)."""
     if n < 3:
         return 0.0
     m = n - 1
     d = m * step
     c = 0.5 * inv_ae * step * step           # bulge_i = c * i * (m - i)
-    stim = -np.inf
     for i in range(1, m):
-        s_ = (elev[i] + c * i * (m - i) - hts) * inv[i]
-        if s_ > stim:
-            stim = s_
-    stim = stim / step
+        t = elev[i] + c * fi[i] * fi[m - i]
+        bt[i] = t
+        tmp[i - 1] = (t - hts) * inv[i]
+    stim = _running_max(tmp, m - 1) / step
     str_ = (hrs - hts) / d
     if stim < str_:
-        vmax = -np.inf
         inv_m = 1.0 / m
         for i in range(1, m):
-            h = elev[i] + c * i * (m - i) - (hts * (m - i) + hrs * i) * inv_m
-            v = h * isq[i] * isq[m - i]
-            if v > vmax:
-                vmax = v
+            h = bt[i] - (hts * fi[m - i] + hrs * fi[i]) * inv_m
+            tmp[i - 1] = h * isq[i] * isq[m - i]
+        vmax = _running_max(tmp, m - 1)
         luc = _j_scalar(vmax * math.sqrt(2.0 * m / (lam * step)))
     else:
-        srim = -np.inf
         for i in range(1, m):
-            s_ = (elev[i] + c * i * (m - i) - hrs) * inv[m - i]
-            if s_ > srim:
-                srim = s_
-        srim = srim / step
+            tmp[i - 1] = (bt[i] - hrs) * inv[m - i]
+        srim = _running_max(tmp, m - 1) / step
         luc = _bullington_equivalent_edge(stim, srim, hts, hrs, d, lam)
     return _bullington_final(luc, d)
+
+
+#: Paths are visited in the order of their transmitter's tile of this many DEM cells
+#: (side), so that consecutive paths read the same part of the DEM (cache reuse).
+LOCALITY_TILE_CELLS = 64
+
+
+@njit(**NJIT_OPTIONS)
+def _locality_order(ny, nx, x_min, y_max, cell, tx_x, tx_y):
+    """Permutation of the paths grouping those whose transmitter lies in the same
+    LOCALITY_TILE_CELLS tile (tiles in row-major order; stable counting sort, O(n)).
+    Only the visiting order changes: every path is computed alone, so results do not
+    depend on it."""
+    side = LOCALITY_TILE_CELLS * cell
+    nty = ny // LOCALITY_TILE_CELLS + 1
+    ntx = nx // LOCALITY_TILE_CELLS + 1
+    n = tx_x.shape[0]
+    key = np.empty(n, dtype=np.int64)
+    cnt = np.zeros(nty * ntx + 1, dtype=np.int64)
+    for k in range(n):
+        fj = (tx_x[k] - x_min) / side
+        fi = (y_max - tx_y[k]) / side
+        j = 0 if not fj > 0.0 else (ntx - 1 if fj >= ntx - 1 else int(fj))
+        i = 0 if not fi > 0.0 else (nty - 1 if fi >= nty - 1 else int(fi))
+        key[k] = i * ntx + j
+        cnt[key[k] + 1] += 1
+    for t in range(nty * ntx):
+        cnt[t + 1] += cnt[t]
+    order = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        order[cnt[key[k]]] = k
+        cnt[key[k]] += 1
+    return order
 
 
 @njit(**NJIT_PARALLEL_OPTIONS)
@@ -823,28 +921,52 @@ def _bullington_dem_kernel(dem, x_min, y_max, cell, tx_x, tx_y, tx_h, rx_x, rx_y
                            lam, inv_ae, out):
     """Bullington loss [dB] of many paths, ``n`` samples each, profiles sampled from the
     DEM inside the kernel into a per-thread buffer (fast path of
-    :func:`_dem_diffraction_kernel` for ``method == DIFF_BULLINGTON``)."""
+    :func:`_dem_diffraction_kernel` for ``method == DIFF_BULLINGTON``). Paths are
+    visited grouped by the transmitter's DEM tile (:func:`_locality_order`; their
+    end points copied into that order first, so the loop reads them sequentially)."""
     n_paths = tx_x.shape[0]
     n_chunks = min(n_paths, 256)
-    inv, isq = _inverse_tables(n)
+    inv, isq, fi = _inverse_tables(n)
+    order = _locality_order(dem.shape[0], dem.shape[1], x_min, y_max, cell, tx_x, tx_y)
+    ends = np.empty((6, n_paths))
+    for q in range(n_paths):
+        k = order[q]
+        ends[0, q] = tx_x[k]
+        ends[1, q] = tx_y[k]
+        ends[2, q] = tx_h[k]
+        ends[3, q] = rx_x[k]
+        ends[4, q] = rx_y[k]
+        ends[5, q] = rx_h[k]
+    res = np.empty(n_paths)
+    flat = dem.ravel()
     for ch in prange(n_chunks):
         elev = np.empty(n)
+        bt = np.empty(n)
+        tmp = np.empty(n)
+        idx = np.empty(n, dtype=np.int64)
+        wx = np.empty(n)
+        wy = np.empty(n)
         lo = ch * n_paths // n_chunks
         hi = (ch + 1) * n_paths // n_chunks
-        for k in range(lo, hi):
-            x0 = tx_x[k]
-            y0 = tx_y[k]
-            dx = rx_x[k] - x0
-            dy = rx_y[k] - y0
-            _sample_line(dem, x_min, y_max, cell, x0, y0, rx_x[k], rx_y[k], n, elev)
+        for q in range(lo, hi):
+            x0 = ends[0, q]
+            y0 = ends[1, q]
+            x1 = ends[3, q]
+            y1 = ends[4, q]
+            dx = x1 - x0
+            dy = y1 - y0
+            _sample_line_split(dem, flat, x_min, y_max, cell, x0, y0, x1, y1, n, elev, fi,
+                               idx, wx, wy)
             d = math.sqrt(dx * dx + dy * dy)
-            hts = elev[0] + tx_h[k]
-            hrs = elev[n - 1] + rx_h[k]
+            hts = elev[0] + ends[2, q]
+            hrs = elev[n - 1] + ends[5, q]
             if d <= 0.0:
-                out[k] = 0.0
+                res[q] = 0.0
             else:
-                out[k] = _bullington_uniform(elev, n, d / (n - 1), hts, hrs, lam, inv_ae,
-                                             inv, isq)
+                res[q] = _bullington_uniform(elev, n, d / (n - 1), hts, hrs, lam, inv_ae,
+                                             inv, isq, fi, bt, tmp)
+    for q in range(n_paths):
+        out[order[q]] = res[q]
 
 
 @njit(**NJIT_PARALLEL_OPTIONS)
