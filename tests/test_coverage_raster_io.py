@@ -218,6 +218,25 @@ def test_tabulated_edge_loss_matches_formula():
         assert CK._edge_loss_tab(v, d, ftab, gtab) == pytest.approx(exact, abs=1e-5)
 
 
+def test_vectorised_edge_loss_rows_equal_scalar_lookup():
+    """The raster's branch-free row form of the tabulated edge loss gives the scalar
+    lookup's exact values, including v at and beyond both ends of the table and -inf
+    (a pixel without a polar sample)."""
+    from siteplan.coverage import _kernels as CK
+
+    ftab, gtab = CK.j_tables()
+    rng = np.random.default_rng(1)
+    vs = np.concatenate([rng.uniform(-2.0, 60.0, 3000),
+                         [-np.inf, -0.78, -0.7799, 0.0, 39.9999, CK.J_TABLE_VMAX, 40.0001, 1e3]])
+    vs = vs.astype(np.float32).astype(np.float64)  # the polar grid holds float32
+    ds = rng.uniform(10.0, 30_000.0, vs.size)
+    out = np.empty(vs.size)
+    CK._edge_loss_rows(vs, ds, ftab, gtab, out)
+    exp = np.array([CK._edge_loss_tab(v, d, ftab, gtab) for v, d in zip(vs, ds)])
+    assert np.array_equal(out, exp)
+    assert out[vs <= -0.78].max() == 0.0 and out[vs >= 40.0].min() > 30.0
+
+
 def test_serial_and_parallel_raster_kernels_agree(monkeypatch):
     from siteplan.coverage import _kernels as CK
 

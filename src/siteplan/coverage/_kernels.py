@@ -421,15 +421,23 @@ def _sweep_batch_kernel(dem, x_min, y_max, cell, sx, sy, hts, n_rad, n_step, off
                      los_out, offset[s])
 
 
+#: Pixels of a raster row processed per pass (scratch rows of this length stay in L1).
+ROW_CHUNK = 256
+#: Scratch rows of the raster passes: float64 and int64 rows of ROW_CHUNK items.
+N_SCRATCH_F = 11
+N_SCRATCH_I = 3
+
+
 @njit(**NJIT_OPTIONS)
 def _raster_row(i, dem, x_min, y_max, cell, sx, sy, hts, sh, r2max, j0, j1, polar_v,
                 polar_los, base, n_rad, n_step, step, use_polar, b_model, b_f, b_eirp,
                 coef_a, coef_b, coef_f, hm, bh, sw, rma_mode, point_loss, shadow, az, tilt,
-                ihbw, ivbw, am, slav, gain_dbi, ftab, gtab, best, best_site, site_index):
+                ihbw, ivbw, am, slav, gain_dbi, ftab, gtab, best, best_site, site_index,
+                sf, si):
     """Best-server update of raster row i by one site (see _raster_batch_kernel): the
-    row's exact in-disc interval in three passes: geometry, log10 and the vertical
-    pattern (vectorised), the sector pattern per azimuth (vectorised), then the polar
-    lookup, bands and best-server update."""
+    row's exact in-disc interval, in chunks of ROW_CHUNK pixels (:func:`_raster_chunk`).
+    ``sf``/``si``: the calling thread's scratch rows (N_SCRATCH_F x ROW_CHUNK float64,
+    N_SCRATCH_I x ROW_CHUNK int64)."""
     y = y_max - (i + 0.5) * cell
     dy = y - sy
     dy2 = dy * dy
@@ -454,23 +462,69 @@ def _raster_row(i, dem, x_min, y_max, cell, sx, sy, hts, sh, r2max, j0, j1, pola
         if dx * dx + dy * dy <= r2max:
             break
         jb -= 1
-    n = jb - ja + 1
-    if n <= 0:
-        return
+    for c0 in range(ja, jb + 1, ROW_CHUNK):
+        nc = jb + 1 - c0
+        nc = ROW_CHUNK if nc > ROW_CHUNK else nc
+        _raster_chunk(i, c0, nc, dem, x_min, cell, sx, dy, hts, sh, polar_v, polar_los,
+                      base, n_rad, n_step, step, use_polar, b_model, b_f, b_eirp, coef_a,
+                      coef_b, coef_f, hm, bh, sw, rma_mode, point_loss, shadow, az, tilt,
+                      ihbw, ivbw, am, slav, gain_dbi, ftab, gtab, best[i], best_site[i],
+                      site_index, sf, si)
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _edge_loss_rows(vv, dk, ftab, gtab, out):
+    """out[p] = :func:`_edge_loss_tab` (vv[p], dk[p]) (same values), branch-free over the
+    table's range so that the loop vectorises (table gathers); v beyond the table
+    (rare) is fixed up afterwards with the exact formula."""
+    n = vv.shape[0]
+    vmax_tab = J_TABLE_VMAX
+    for p in range(n):
+        v = vv[p]
+        inside = (v > -0.78) & (v < vmax_tab)
+        x = (v + 0.78) * J_TABLE_SCALE
+        x = x if inside else 0.0
+        j = int(x)
+        t = x - j
+        f = ftab[j] + t * (ftab[j + 1] - ftab[j])
+        g = gtab[j] + t * (gtab[j + 1] - gtab[j])
+        r = f + g * (dk[p] * 1e-3)
+        out[p] = r if inside else 0.0
+    for p in range(n):
+        if vv[p] >= vmax_tab:
+            out[p] = _bullington_final(_j_scalar(vv[p]), dk[p])
+
+
+@njit(**NJIT_OPTIONS)
+def _raster_chunk(i, ja, n, dem, x_min, cell, sx, dy, hts, sh, polar_v, polar_los, base,
+                  n_rad, n_step, step, use_polar, b_model, b_f, b_eirp, coef_a, coef_b,
+                  coef_f, hm, bh, sw, rma_mode, point_loss, shadow, az, tilt, ihbw, ivbw, am,
+                  slav, gain_dbi, ftab, gtab, best_row, site_row, site_index, sf, si):
+    """Pixels [ja, ja + n) (n <= ROW_CHUNK) of raster row i, in passes that vectorise:
+    geometry, log10 and the vertical pattern; the sector pattern per azimuth; the polar
+    grid's cell per pixel; per band the path loss, the gathered v and its tabulated edge
+    loss, and the band maximum; then the best-server update (``best_row``,
+    ``site_row``: row i of the raster and of the server index)."""
     n_b = b_f.shape[0]
     n_az = az.shape[0]
     two_pi = 2.0 * math.pi
     rad2deg = 180.0 / math.pi
-    # pass 1, vectorised over the row: distance, log10(max(d, 1)) =
-    # log10(max(d^2, 1)) / 2, bearing, and the vertical pattern
-    dsq = np.empty(n)
-    l10 = np.empty(n)
-    bits = np.empty(n, dtype=np.int64)
-    expo = np.empty(n, dtype=np.int64)
-    dd = np.empty(n)
-    tha = np.empty(n)
-    gain = np.empty(n)
-    ava = np.empty(n)
+    dsq = sf[0, :n]
+    l10 = sf[1, :n]
+    dd = sf[2]
+    tha = sf[3]
+    gain = sf[4]
+    ava = sf[5]
+    dkv = sf[6, :n]
+    vv = sf[7, :n]
+    ldv = sf[8, :n]
+    acc = sf[9]
+    plv = sf[10]
+    bits = si[0, :n]
+    expo = si[1, :n]
+    ci = si[2]
+    # pass 1: distance, log10(max(d, 1)) = log10(max(d^2, 1)) / 2, bearing, and the
+    # vertical pattern
     for p in range(n):
         dx = x_min + (ja + p + 0.5) * cell - sx
         q_ = dx * dx + dy * dy
@@ -486,7 +540,7 @@ def _raster_row(i, dem, x_min, y_max, cell, sx, sy, hts, sh, r2max, j0, j1, pola
         ava[p] = slav if av > slav else av
         gain[p] = -np.inf
     _log10_rows(dsq, bits, expo, l10)
-    # pass 2, vectorised: the sector pattern, best of the site's azimuths
+    # pass 2: the sector pattern, best of the site's azimuths
     for a in range(n_az):
         aza = az[a]
         for p in range(n):
@@ -501,52 +555,61 @@ def _raster_row(i, dem, x_min, y_max, cell, sx, sy, hts, sh, r2max, j0, j1, pola
             tot = am if tot > am else tot
             g_ = gain_dbi - tot
             gain[p] = g_ if g_ > gain[p] else gain[p]
-    # pass 3: polar lookup, bands, best server
+    # pass 3: the nearest polar sample (ci = -1: none, k < 1 or no terrain) and its
+    # distance dk = k step
+    stride = _polar_stride(n_rad)
     for p in range(n):
-        j = ja + p
         d2 = dd[p]
-        d = d2 if d2 > MIN_DISTANCE_M else MIN_DISTANCE_M
-        lg = 0.5 * l10[p]
+        k = int(d2 / step + 0.5)
+        k = n_step if k > n_step else k
         th = tha[p]
-        los = rma_mode == RMA_LOS
-        k = 0
-        cell_idx = 0
-        dk = 0.0
-        if use_polar:
-            k = int(d2 / step + 0.5)
-            if k >= 1:
-                if k > n_step:
-                    k = n_step
-                if th < 0.0:
-                    th += two_pi
-                r = int(th / two_pi * n_rad + 0.5)
-                if r >= n_rad:
-                    r -= n_rad
-                cell_idx = base + (k - 1) * _polar_stride(n_rad) + r
-                if rma_mode == RMA_TERRAIN:
-                    los = polar_los[cell_idx] == 1
-                dk = k * step
-        bestv = -np.inf
-        for b in range(n_b):
-            if b_model[b] == MODEL_RMA:
+        th = th + two_pi if th < 0.0 else th
+        r = int(th / two_pi * n_rad + 0.5)
+        r = r - n_rad if r >= n_rad else r
+        ok = use_polar & (k >= 1)
+        ci[p] = base + (k - 1) * stride + r if ok else -1
+        dkv[p] = k * step if ok else 0.0
+        acc[p] = -np.inf
+    # pass 4, per band: path loss (floored at free space), diffraction, RSRP; the best
+    # band per pixel in acc
+    for b in range(n_b):
+        ca = coef_a[b]
+        cb = coef_b[b]
+        cf = coef_f[b]
+        if b_model[b] == MODEL_RMA:
+            for p in range(n):
+                d2 = dd[p]
+                d = d2 if d2 > MIN_DISTANCE_M else MIN_DISTANCE_M
+                los = rma_mode == RMA_LOS
+                if rma_mode == RMA_TERRAIN and ci[p] >= 0:
+                    los = polar_los[ci[p]] == 1
                 pl = _rma_scalar(d, b_f[b], sh, hm, los, bh, sw)
-            else:
-                pl = coef_a[b] + coef_b[b] * lg
-            fs = coef_f[b] + 20.0 * lg
-            if fs > pl:
-                pl = fs
-            ld = 0.0
-            if k >= 1:
-                ld = _edge_loss_tab(polar_v[b, cell_idx], dk, ftab, gtab)
-            v = b_eirp[b] + gain[p] - pl - ld - point_loss - shadow
-            if v > bestv:
-                bestv = v
-        # compared at the raster's float32 precision: a later site must be strictly
-        # better than the stored value, so ties go to the lowest site index
-        b32 = np.float32(bestv)
-        if b32 > best[i, j]:
-            best[i, j] = b32
-            best_site[i, j] = site_index
+                fs = cf + 20.0 * (0.5 * l10[p])
+                plv[p] = fs if fs > pl else pl
+        else:
+            for p in range(n):
+                lg = 0.5 * l10[p]
+                pl = ca + cb * lg
+                fs = cf + 20.0 * lg
+                plv[p] = fs if fs > pl else pl
+        row_v = polar_v[b]
+        for p in range(n):
+            c = ci[p]
+            c0 = c if c >= 0 else 0
+            x = float(row_v[c0])
+            vv[p] = x if c >= 0 else -np.inf
+        _edge_loss_rows(vv, dkv, ftab, gtab, ldv)
+        eb = b_eirp[b]
+        for p in range(n):
+            v = eb + gain[p] - plv[p] - ldv[p] - point_loss - shadow
+            acc[p] = v if v > acc[p] else acc[p]
+    # best-server update, compared at the raster's float32 precision: a later site
+    # must be strictly better than the stored value, so ties go to the lowest index
+    for p in range(n):
+        b32 = np.float32(acc[p])
+        if b32 > best_row[ja + p]:
+            best_row[ja + p] = b32
+            site_row[ja + p] = site_index
 
 
 @njit(inline="always", **NJIT_OPTIONS)
@@ -624,6 +687,8 @@ def _raster_batch_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radii, row_ptr
     ivbw = 1.0 / vbw
     n_blk = (ny + RASTER_ROW_BLOCK - 1) // RASTER_ROW_BLOCK
     for t in prange(n_blk):
+        sf = np.empty((N_SCRATCH_F, ROW_CHUNK))
+        si = np.empty((N_SCRATCH_I, ROW_CHUNK), dtype=np.int64)
         i_end = t * RASTER_ROW_BLOCK + RASTER_ROW_BLOCK
         i_end = ny if i_end > ny else i_end
         for i in range(t * RASTER_ROW_BLOCK, i_end):
@@ -636,7 +701,7 @@ def _raster_batch_kernel(dem, x_min, y_max, cell, sx, sy, sg, sh, radii, row_ptr
                             n_step[s], step, use_polar, b_model, b_f, b_eirp, coef[s, 0],
                             coef[s, 1], coef[s, 2], hm, bh, sw, rma_mode, point_loss, shadow,
                             az, tilt, ihbw, ivbw, am, slav, gain_dbi, ftab, gtab, best,
-                            best_site, site_ids[s])
+                            best_site, site_ids[s], sf, si)
 
 
 # Serial twins of the two raster kernels (see serial_twin): small batches run serially.
