@@ -205,6 +205,26 @@ def test_bullington_fast_path_equals_general_profile(n):
     exp = diffraction_loss(d[1:], e[1:], 25.0, 1.5, 900.0)  # (needs increasing distances)
     np.testing.assert_allclose(got[1:], exp, rtol=1e-10, atol=1e-10)
     assert got[0] == 0.0 and np.any(got > 1.0)
+
+
+def test_bullington_dem_chunks_equal_one_call(monkeypatch):
+    """The wrapper calls the on-the-fly kernel in chunks of paths (bounded scratch): a
+    chunk size that does not divide the path count gives the one-call result exactly."""
+    import siteplan.propagation.terrain as T
+
+    rng = np.random.default_rng(11)
+    dem = _dem(rng, ny=200, nx=180, dtype=np.int16)
+    tx = rng.uniform(600, 5000, (333, 2))
+    rx = tx + rng.uniform(-2500, 2500, (333, 2))
+    args = (dem, 500.0, 6500.0, 30.0, tx[:, 0], tx[:, 1], 30.0, rx[:, 0], rx[:, 1], 1.5,
+            900.0, 64)
+    whole = diffraction_loss_dem(*args)
+    monkeypatch.setattr(T, "BULLINGTON_CHUNK_PATHS", 50)
+    chunked = diffraction_loss_dem(*args)
+    np.testing.assert_array_equal(chunked, whole)
+    assert np.count_nonzero(whole > 0.5) > 10
+
+
 @SETTINGS
 @given(st.floats(-720, 720, **fin), st.floats(-90, 90, **fin), st.floats(0, 360, **fin),
        st.floats(-5, 15, **fin), st.floats(20, 120, **fin), st.floats(3, 30, **fin),

@@ -183,6 +183,10 @@ def terrain_profile(elevation, x_min, y_max, cell_m, x0, y0, x1, y1, n_samples):
     return dist, elev
 
 
+#: paths per call of the on-the-fly Bullington kernel (bounds its scratch to ~75 MB)
+BULLINGTON_CHUNK_PATHS = 1 << 20
+
+
 def diffraction_loss_dem(elevation, x_min, y_max, cell_m, tx_x, tx_y, tx_height_m, rx_x,
                          rx_y, rx_height_m, frequency_mhz, n_samples, method="bullington",
                          effective_earth_radius_m=EFFECTIVE_EARTH_RADIUS_M, *,
@@ -211,7 +215,11 @@ def diffraction_loss_dem(elevation, x_min, y_max, cell_m, tx_x, tx_y, tx_height_
     out = np.empty(arrs[0].shape[0])
     lam = SPEED_OF_LIGHT_M_S / (f * 1e6)
     if code == K.DIFF_BULLINGTON:
-        K._bullington_dem_kernel(dem, xm, ym, c, *arrs, n, lam, inv_ae, out)
+        # the kernel keeps ~72 bytes of scratch per path: bound it by calling in chunks
+        for lo in range(0, out.shape[0], BULLINGTON_CHUNK_PATHS):
+            hi = min(lo + BULLINGTON_CHUNK_PATHS, out.shape[0])
+            K._bullington_dem_kernel(dem, xm, ym, c, *(a[lo:hi] for a in arrs), n, lam,
+                                     inv_ae, out[lo:hi])
     else:
         K._dem_diffraction_kernel(code, dem, xm, ym, c, *arrs, n, lam, inv_ae, int(max_depth),
                                   out)
