@@ -160,11 +160,11 @@ def _node_subgradient_kernel(col_ptr, col_rows, costs, state, cover, u, best_u, 
 
 
 @njit(**NJIT_OPTIONS)
-def _node_primal_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state, cover, rc, work_cover, x):
+def _node_primal_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, order, state, cover, rc, work_cover, x):
     """Cover of the node from reduced costs ``rc``: the chosen columns, the free columns
     with rc < 0, then for every row still uncovered its free column of least rc; then
-    redundant columns dropped, costliest first. Fills ``x`` (0/1); returns its cost
-    (inf when some row cannot be covered)."""
+    redundant columns dropped, costliest first (``order``: columns by decreasing cost).
+    Fills ``x`` (0/1); returns its cost (inf when some row cannot be covered)."""
     n = col_ptr.size - 1
     m = row_ptr.size - 1
     for i in range(m):
@@ -190,7 +190,6 @@ def _node_primal_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state, cove
         for p in range(col_ptr[best_j], col_ptr[best_j + 1]):
             work_cover[col_rows[p]] += 1
     # drop redundant columns, costliest first (fixed-in columns stay)
-    order = np.argsort(-costs)
     total = 0.0
     for k in range(n):
         j = order[k]
@@ -213,7 +212,7 @@ def _node_primal_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state, cove
 
 @njit(**NJIT_OPTIONS)
 def _branch_and_bound_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state0, u0, x_best, ub_in, slack,
-                             root_iter, node_iter, node_patience, node_lam, max_nodes, deadline, out):
+                             root_iter, node_iter, node_patience, node_lam, node_rounds, primal_period, max_nodes, deadline, out):
     """Depth-first Lagrangian branch-and-bound for  min c.x, A x >= 1, x in {0,1}.
 
     Every node: forced columns (rows with one free column), a subgradient bound warm-started
@@ -258,6 +257,7 @@ def _branch_and_bound_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state0
     s = np.empty(m)
     work_cover = np.zeros(m, np.int64)
     xh = np.zeros(n, np.uint8)
+    order = np.argsort(-costs, kind="mergesort")
     for i in range(m):
         us[0, i] = u0[i] if cover[i] == 0 else 0.0
     nodes = 0
@@ -280,7 +280,7 @@ def _branch_and_bound_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state0
                     u[i] = us[depth, i] if cover[i] == 0 else 0.0
                 cutoff = ub - slack
                 lb = -np.inf
-                for rnd in range(3):
+                for rnd in range(node_rounds):
                     if in_cost > cutoff:
                         lb = in_cost
                         break
@@ -294,8 +294,10 @@ def _branch_and_bound_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state0
                         u[i] = best_u[i]
                     lb = _node_value_kernel(col_ptr, col_rows, costs, state, cover, u, rc, in_cost)
                     # primal cover from the node's reduced costs
-                    hc = _node_primal_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state, cover, rc,
-                                             work_cover, xh)
+                    hc = np.inf
+                    if depth < 8 or nodes % primal_period == 0:
+                        hc = _node_primal_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, order, state, cover,
+                                                 rc, work_cover, xh)
                     if hc < ub - 1e-9:
                         ub = hc
                         cutoff = ub - slack

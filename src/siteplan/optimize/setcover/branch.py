@@ -42,7 +42,11 @@ BB_NODE_ITER = 20
 #: a node's step factor halves after this many iterations without a better bound
 BB_NODE_PATIENCE = 3
 #: step factor lambda a node starts with (its multipliers come from the parent)
-BB_NODE_LAMBDA = 2.0
+BB_NODE_LAMBDA = 3.0
+#: bound / fixing rounds per node (a round follows only when the last one fixed columns)
+BB_NODE_ROUNDS = 1
+#: below depth 8, and at every BB_PRIMAL_PERIOD-th node, a cover is built from the node's reduced costs
+BB_PRIMAL_PERIOD = 16
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ def branch_and_bound(red, u: np.ndarray, incumbent: np.ndarray, *, keep: np.ndar
         # numba notes, when it compiles, that the clock read in object mode takes the GIL
         warnings.simplefilter("ignore", NumbaWarning)
         _branch_and_bound_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state0, u0, x_best, ub, slack,
-                                 BB_ROOT_ITER, BB_NODE_ITER, BB_NODE_PATIENCE, BB_NODE_LAMBDA, int(max_nodes),
+                                 BB_ROOT_ITER, BB_NODE_ITER, BB_NODE_PATIENCE, BB_NODE_LAMBDA, BB_NODE_ROUNDS, BB_PRIMAL_PERIOD, int(max_nodes),
                                  float(deadline), out)
     x = np.zeros(red.n_cols, np.uint8)
     x[idx[x_best.astype(bool)]] = 1
