@@ -5,9 +5,12 @@ Methods (dispatch table :data:`METHODS`):
 ==============  ===========================================================================
 "auto"          reductions, then the Lagrangian heuristic; if the gap is not closed, a MILP
                 on the core (least reduced costs) to improve the cover, then, if the model
-                left after reduced-cost fixing is small enough, the exact MILP with the
-                best cover as warm start; otherwise the best cover with the best
-                Lagrangian bound.
+                left after reduced-cost fixing is small enough, the exact phase: the
+                Lagrangian branch-and-bound (:mod:`.branch`, models of at most
+                :data:`BRANCH_MAX_NNZ` non-zeros, demands 1, gap 0) for
+                :data:`BRANCH_SHARE` of the time left, then, when its tree is not
+                exhausted, the exact MILP with the best cover as warm start; otherwise
+                the best cover with the best Lagrangian bound.
 "exact"         reductions, a greedy cover as warm start, the exact MILP on the reduced
                 model (no Lagrangian phase).
 "lagrangian"    reductions and the Lagrangian heuristic only; bound = best L(u).
