@@ -111,11 +111,11 @@ def _node_value_kernel(col_ptr, col_rows, costs, state, cover, u, rc, in_cost):
 
 
 @njit(**NJIT_OPTIONS)
-def _node_subgradient_kernel(col_ptr, col_rows, costs, state, cover, u, best_u, rc, s, in_cost, cutoff, target,
-                             lam, n_iter, patience):
+def _node_subgradient_kernel(col_ptr, col_rows, costs, state, cover, u, best_u, rc, best_rc, s, in_cost, cutoff,
+                             target, lam, n_iter, patience):
     """Subgradient optimisation of the node's Lagrangian dual (u of covered rows stays 0).
     Stops early once L(u) > cutoff (the node can be pruned). Keeps the best multipliers
-    in ``best_u``; returns (best L, iterations)."""
+    in ``best_u`` and their reduced costs in ``best_rc``; returns (best L, iterations)."""
     n = col_ptr.size - 1
     m = cover.size
     best = -np.inf
@@ -128,6 +128,8 @@ def _node_subgradient_kernel(col_ptr, col_rows, costs, state, cover, u, best_u, 
             since = 0
             for i in range(m):
                 best_u[i] = u[i]
+            for j in range(n):
+                best_rc[j] = rc[j]
         else:
             since += 1
             if since >= patience:
@@ -254,6 +256,7 @@ def _branch_and_bound_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state0
     u = np.empty(m)
     best_u = np.empty(m)
     rc = np.empty(n)
+    work_rc = np.empty(n)
     s = np.empty(m)
     work_cover = np.zeros(m, np.int64)
     xh = np.zeros(n, np.uint8)
@@ -286,13 +289,12 @@ def _branch_and_bound_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state0
                         break
                     iters = root_iter if depth == 0 and rnd == 0 else node_iter
                     lam = 1.0 if depth == 0 and rnd == 0 else node_lam
-                    lb, _ = _node_subgradient_kernel(col_ptr, col_rows, costs, state, cover, u, best_u, rc, s,
-                                                     in_cost, cutoff, ub, lam, iters, node_patience)
+                    lb, _ = _node_subgradient_kernel(col_ptr, col_rows, costs, state, cover, u, best_u, work_rc, rc,
+                                                     s, in_cost, cutoff, ub, lam, iters, node_patience)
                     if lb > cutoff:
                         break
                     for i in range(m):
                         u[i] = best_u[i]
-                    lb = _node_value_kernel(col_ptr, col_rows, costs, state, cover, u, rc, in_cost)
                     # primal cover from the node's reduced costs
                     hc = np.inf
                     if depth < 8 or nodes % primal_period == 0:
