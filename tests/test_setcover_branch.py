@@ -164,3 +164,38 @@ def test_auto_proves_through_the_tree_when_the_lagrangian_gap_stays_open(monkeyp
         if checked >= 3:
             break
     assert checked >= 3
+
+
+def test_kernels_as_plain_python_match_brute_force():
+    """The branch-and-bound kernels run as plain Python (NUMBA_DISABLE_JIT=1, the clock
+    read through numba's object-mode block included) and still prove the brute-force
+    optimum."""
+    import subprocess
+    import sys
+
+    script = r'''
+import numpy as np
+from naive_setcover import brute_force_set_cover, random_instance
+from siteplan.optimize import SetCoverProblem
+from siteplan.optimize.setcover import reduce_problem
+from siteplan.optimize.setcover.branch import branch_and_bound
+from siteplan.optimize.setcover.lagrangian import greedy_cover, initial_multipliers
+rng = np.random.default_rng(11)
+done = 0
+for _ in range(40):
+    cols, costs = random_instance(rng, 8, 12, 0.3)
+    red = reduce_problem(SetCoverProblem.from_columns(8, cols, costs), dominance=False)
+    if red.infeasible is not None or red.n_rows == 0:
+        continue
+    opt, _ = brute_force_set_cover(SetCoverProblem(red.n_rows, red.col_ptr, red.col_rows, red.costs))
+    out = branch_and_bound(red, np.zeros(red.n_rows), greedy_cover(red, initial_multipliers(red)), time_limit=30)
+    assert out.exhausted and abs(out.cost - opt) < 1e-9, (out, opt)
+    done += 1
+assert done >= 10, done
+print("ok")
+'''
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1",
+               PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")]))
+    res = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.strip().endswith("ok")
