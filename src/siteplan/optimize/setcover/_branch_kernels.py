@@ -214,13 +214,17 @@ def _node_primal_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, order, stat
 
 @njit(**NJIT_OPTIONS)
 def _branch_and_bound_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state0, u0, x_best, ub_in, slack,
-                             root_iter, node_iter, node_patience, node_lam, node_rounds, primal_period, max_nodes, deadline, out):
+                             root_iter, node_iter, node_patience, node_lam, node_rounds, primal_period, max_nodes,
+                             deadline, out):
     """Depth-first Lagrangian branch-and-bound for  min c.x, A x >= 1, x in {0,1}.
 
     Every node: forced columns (rows with one free column), a subgradient bound warm-started
-    from the parent's multipliers, pruning when L > ub - slack, reduced-cost fixing of the
-    free columns against ub - slack, a Lagrangian primal cover, then a binary branch on the
-    free column of least reduced cost in the uncovered row with the fewest free columns
+    from the parent's multipliers (``root_iter`` / ``node_iter`` steps, step factor 1 at
+    the root and ``node_lam`` elsewhere, halved after ``node_patience`` steps without
+    progress), pruning when L > ub - slack, a Lagrangian primal cover (below depth 8 and
+    every ``primal_period``-th node), reduced-cost fixing of the free columns against
+    ub - slack (``node_rounds`` bound/fixing rounds), then a binary branch on the free
+    column of least reduced cost in the uncovered row with the largest multiplier
     (x_j = 1 first). ``x_best``/``ub_in``: the incumbent (updated in place). ``deadline``:
     ``time.perf_counter()`` value after which the search stops; ``max_nodes``: node cap.
 

@@ -1,20 +1,23 @@
-"""Exact Lagrangian branch-and-bound for unicost-demand set cover (A x >= 1).
+"""Exact Lagrangian branch-and-bound for set cover with unit demands (A x >= 1).
 
 The exact phase of :func:`~siteplan.optimize.setcover.solve.solve_set_cover` on the
-model left after reduced-cost fixing. In the spirit of Beasley (1990, "A Lagrangian
-heuristic for set-covering problems", Naval Research Logistics 37, tree search of
-section 4) and Balas & Carrera (1996, "A dynamic subgradient-based branch-and-bound
-procedure for set covering", Operations Research 44): depth-first search; at every node
+model left after reduced-cost fixing. In the spirit of Beasley (1987, "An algorithm for
+set covering problem", European Journal of Operational Research 31: a tree search on
+Lagrangian bounds) and Balas & Carrera (1996, "A dynamic subgradient-based
+branch-and-bound procedure for set covering", Operations Research 44), with the
+reduced-cost fixing of Beasley (1990, Naval Research Logistics 37) at every node:
+depth-first search; at every node
 
 1. rows left with a single free column force it in (an uncovered row with none: the
    node is infeasible);
 2. a subgradient bound L(u) warm-started from the parent's multipliers; the node is
    pruned when L(u) > ub - slack (slack just under 1 with integral costs: only covers
    cheaper by a whole unit are looked for);
-3. a cover built from the node's reduced costs (may improve the incumbent);
-4. reduced-cost fixing of the free columns against ub - slack, then back to 1-2;
+3. a cover built from the node's reduced costs (may improve the incumbent; below depth 8
+   and at every 16th node);
+4. reduced-cost fixing of the free columns against ub - slack;
 5. a binary branch on the free column of least reduced cost in the uncovered row with
-   the fewest free columns, x_j = 1 first.
+   the largest multiplier, x_j = 1 first.
 
 The incumbent is proven optimal only when the whole tree has been explored; under a
 time or node limit the search stops and says so (``exhausted`` False) and its bound is
@@ -126,8 +129,8 @@ def branch_and_bound(red, u: np.ndarray, incumbent: np.ndarray, *, keep: np.ndar
         # numba notes, when it compiles, that the clock read in object mode takes the GIL
         warnings.simplefilter("ignore", NumbaWarning)
         _branch_and_bound_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state0, u0, x_best, ub, slack,
-                                 BB_ROOT_ITER, BB_NODE_ITER, BB_NODE_PATIENCE, BB_NODE_LAMBDA, BB_NODE_ROUNDS, BB_PRIMAL_PERIOD, int(max_nodes),
-                                 float(deadline), out)
+                                 BB_ROOT_ITER, BB_NODE_ITER, BB_NODE_PATIENCE, BB_NODE_LAMBDA, BB_NODE_ROUNDS,
+                                 BB_PRIMAL_PERIOD, int(max_nodes), float(deadline), out)
     x = np.zeros(red.n_cols, np.uint8)
     x[idx[x_best.astype(bool)]] = 1
     cost = float(red.costs[x.astype(bool)].sum())

@@ -55,8 +55,8 @@ from siteplan.optimize.setcover.lagrangian import (
 from siteplan.optimize.setcover.branch import branch_and_bound
 from siteplan.optimize.setcover.reduce import Reduction, reduce_problem
 
-__all__ = ["SetCoverResult", "solve_set_cover", "warm_up", "kernels_ready", "kernels_cached", "METHODS", "MAXCOVER_METHODS",
-           "EXACT_MAX_NNZ", "BRANCH_MAX_NNZ"]
+__all__ = ["SetCoverResult", "solve_set_cover", "warm_up", "kernels_ready", "kernels_cached", "METHODS",
+           "MAXCOVER_METHODS", "EXACT_MAX_NNZ", "BRANCH_MAX_NNZ"]
 
 #: "auto" hands the (reduced-cost fixed) model to the MILP solver only below this many
 #: non-zeros; larger models keep the heuristic's answer and bound.
