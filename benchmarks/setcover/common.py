@@ -17,6 +17,7 @@ import numpy as np
 
 from siteplan.io import read_orlib_scp
 from siteplan.optimize import MilpBuilder, solve_milp, solve_set_cover
+from siteplan.optimize.setcover import solve as setcover_solve
 
 __all__ = ["PROFILE", "ORLIB", "instances", "time_limit_for", "known", "run_contender", "CONTENDERS"]
 
@@ -76,11 +77,20 @@ def run_contender(name: str, who: str) -> dict:
     t0 = time.perf_counter()
     if who.startswith("siteplan"):
         backend = {"siteplan-cbc": "cbc", "siteplan-race": "highs+cbc"}.get(who, "highs")
-        r = solve_set_cover(problem, method="auto", solver=backend, time_limit=limit)
+        saved = setcover_solve.BRANCH_MAX_NNZ
+        if who == "siteplan-milp":  # the exact phase through the MILP solver only (no branch-and-bound)
+            setcover_solve.BRANCH_MAX_NNZ = -1
+        try:
+            r = solve_set_cover(problem, method="auto", solver=backend, time_limit=limit)
+        finally:
+            setcover_solve.BRANCH_MAX_NNZ = saved
         cost, bound, status = r.cost, r.bound, r.status.value
         extra = {"heuristic_trajectory": r.stats.get("heuristic_trajectory"),
                  "lagrangian_seconds": r.stats.get("lagrangian_seconds"),
-                 "reduce_seconds": r.stats.get("reduce_seconds")}
+                 "reduce_seconds": r.stats.get("reduce_seconds"),
+                 "bb_nodes": r.stats.get("bb_nodes"), "bb_seconds": r.stats.get("bb_seconds"),
+                 "bb_exhausted": r.stats.get("bb_exhausted"), "milp_seconds": r.stats.get("milp_seconds"),
+                 "solver": r.solver}
     else:
         r = solve_milp(_plain_model(problem), who, time_limit=limit)
         cost, bound, status = r.objective, r.bound, r.status.value
@@ -93,5 +103,7 @@ def run_contender(name: str, who: str) -> dict:
 
 
 #: siteplan = auto method with the HiGHS backend; siteplan-cbc = auto with the CBC backend;
-#: siteplan-race = auto with HiGHS and CBC racing on each MILP (solver="highs+cbc")
+#: siteplan-race = auto with HiGHS and CBC racing on each MILP (solver="highs+cbc");
+#: siteplan-milp = auto with its exact phase through HiGHS alone (the Lagrangian
+#: branch-and-bound switched off: the pipeline before it existed)
 CONTENDERS = ["siteplan", "highs", "cbc"]

@@ -5,9 +5,12 @@ Methods (dispatch table :data:`METHODS`):
 ==============  ===========================================================================
 "auto"          reductions, then the Lagrangian heuristic; if the gap is not closed, a MILP
                 on the core (least reduced costs) to improve the cover, then, if the model
-                left after reduced-cost fixing is small enough, the exact MILP with the
-                best cover as warm start; otherwise the best cover with the best
-                Lagrangian bound.
+                left after reduced-cost fixing is small enough, the exact phase: the
+                Lagrangian branch-and-bound (:mod:`.branch`, models of at most
+                :data:`BRANCH_MAX_NNZ` non-zeros, demands 1, gap 0) for
+                :data:`BRANCH_SHARE` of the time left, then, when its tree is not
+                exhausted, the exact MILP with the best cover as warm start; otherwise
+                the best cover with the best Lagrangian bound.
 "exact"         reductions, a greedy cover as warm start, the exact MILP on the reduced
                 model (no Lagrangian phase).
 "lagrangian"    reductions and the Lagrangian heuristic only; bound = best L(u).
@@ -40,7 +43,7 @@ from siteplan.exceptions import ModelError
 from siteplan.model.covering import MaxCoverProblem, SetCoverProblem, csc_from_columns, transpose_pattern
 from siteplan.optimize.backends import SOLVERS, solve_milp
 from siteplan.optimize.milp import MilpBuilder, SolveStatus, relative_gap
-from siteplan.optimize.setcover import _kernels
+from siteplan.optimize.setcover import _branch_kernels, _kernels
 from siteplan.optimize.setcover.lagrangian import (
     greedy_cover,
     improve_cover,
@@ -49,10 +52,11 @@ from siteplan.optimize.setcover.lagrangian import (
     lagrangian_search,
     reduced_cost_fixing,
 )
+from siteplan.optimize.setcover.branch import branch_and_bound
 from siteplan.optimize.setcover.reduce import Reduction, reduce_problem
 
-__all__ = ["SetCoverResult", "solve_set_cover", "warm_up", "kernels_ready", "kernels_cached", "METHODS", "MAXCOVER_METHODS",
-           "EXACT_MAX_NNZ"]
+__all__ = ["SetCoverResult", "solve_set_cover", "warm_up", "kernels_ready", "kernels_cached", "METHODS",
+           "MAXCOVER_METHODS", "EXACT_MAX_NNZ", "BRANCH_MAX_NNZ"]
 
 #: "auto" hands the (reduced-cost fixed) model to the MILP solver only below this many
 #: non-zeros; larger models keep the heuristic's answer and bound.
@@ -75,6 +79,13 @@ AUTO_EXACT_CAP_S = 120.0
 BOUND_EMPHASIS_MAX_NNZ = 12_000
 #: core MILP limit when no overall time limit is given [s]
 CORE_TIME_CAP_S = 20.0
+#: the exact phase first runs the Lagrangian branch-and-bound (:mod:`.branch`) on models
+#: left after reduced-cost fixing with at most this many non-zeros (all demands 1, gap 0),
+#: for BRANCH_SHARE of the time left (BRANCH_CAP_S without a limit); the MILP solver gets
+#: the rest when the tree is not exhausted by then
+BRANCH_MAX_NNZ = 12_000
+BRANCH_SHARE = 0.6
+BRANCH_CAP_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -132,7 +143,11 @@ def kernels_ready() -> bool:
     """Whether every numba kernel of the set-cover engine is compiled (or loaded from the
     on-disk cache) in this process."""
     # with NUMBA_DISABLE_JIT=1 the kernels are plain Python functions: nothing to compile
-    return all(getattr(getattr(_kernels, name), "signatures", True) for name in _KERNEL_NAMES)
+    return all(getattr(getattr(module, name), "signatures", True) for module, name in _all_kernels())
+
+
+def _all_kernels():
+    return [(_kernels, name) for name in _KERNEL_NAMES] + [(_branch_kernels, "_branch_and_bound_kernel")]
 
 
 _KERNEL_NAMES = ("_row_dominance_kernel", "_col_dominance_kernel", "_lagrangian_value_kernel",
@@ -181,6 +196,7 @@ def _probe_all_kernels() -> None:
     x = greedy_cover(red, u)
     if x is not None:
         improve_cover(red, x)
+        branch_and_bound(red, u, x, time_limit=None)
     reduce_problem(problem, dominance=True)
 
 
@@ -188,7 +204,7 @@ def kernels_cached() -> bool:
     """Whether numba's on-disk cache holds every set-cover kernel for the current source
     (loading them then takes about a second instead of compiling for 10-30 s)."""
     try:
-        return all(len(getattr(_kernels, name)._cache._cache_file._load_index()) > 0 for name in _KERNEL_NAMES)
+        return all(len(getattr(module, name)._cache._cache_file._load_index()) > 0 for module, name in _all_kernels())
     except Exception:  # numba internals changed or caching is off: assume a compile is needed
         return False
 
@@ -281,6 +297,25 @@ def _run_exact(red: Reduction, x_start, lb: float, u, time_left, gap, solver, se
         keep, fix_one, _ = reduced_cost_fixing(red, u, x_start)
         stats["rc_fixed_out"] = int((~keep).sum())
         stats["rc_fixed_in"] = int(fix_one.sum())
+        nnz = int(np.diff(red.col_ptr)[keep].sum())
+        if gap <= 0 and np.all(red.need == 1) and nnz <= BRANCH_MAX_NNZ:
+            t_bb = time.perf_counter()
+            if time_left is None:
+                bb_time = BRANCH_CAP_S
+            else:
+                bb_time = time_left * BRANCH_SHARE
+            bb = branch_and_bound(red, u, x_start, keep=keep, fix_one=fix_one, time_limit=bb_time)
+            stats.update(bb_nodes=bb.nodes, bb_seconds=round(bb.seconds, 4), bb_exhausted=bb.exhausted,
+                         bb_root_bound=bb.root_bound + red.forced_cost)
+            if bb.exhausted:
+                return bb.x, bb.cost, True, "branch-and-bound"
+            if math.isfinite(bb.root_bound):
+                lb = max(lb, min(bb.root_bound, bb.cost))
+            if bb.cost < ub - 1e-9:
+                x_start, ub = bb.x, bb.cost
+                keep, fix_one, _ = reduced_cost_fixing(red, u, x_start)
+            if time_left is not None:
+                time_left = max(time_left - (time.perf_counter() - t_bb), 0.05)
     spec, idx = _cover_spec(red, keep, fix_one)
     stats["milp_cols"] = int(spec.n_cols)
     stats["milp_nnz"] = int(spec.nnz)
