@@ -49,6 +49,7 @@ from siteplan.optimize.setcover.lagrangian import (
     lagrangian_search,
     reduced_cost_fixing,
 )
+from siteplan.optimize.setcover.cft import cft_search
 from siteplan.optimize.setcover.reduce import Reduction, reduce_problem
 
 __all__ = ["SetCoverResult", "solve_set_cover", "warm_up", "kernels_ready", "kernels_cached", "METHODS", "MAXCOVER_METHODS",
@@ -64,6 +65,16 @@ AUTO_CORE_SHARE = 0.4
 CORE_SKIP_NNZ = 30_000
 #: refinement rounds of the Lagrangian heuristic when an exact phase follows
 AUTO_ROUNDS = 10
+#: primal heuristic of "auto" / "lagrangian" (a key of HEURISTICS): "cft" = the core-based
+#: three-phase heuristic of :mod:`.cft` (Caprara, Fischetti & Toth 1999), "beasley" = the
+#: whole-problem Lagrangian heuristic of :mod:`.lagrangian`
+HEURISTIC = "cft"
+#: "auto" with "cft": refinement rounds without a better cover before the exact phase
+AUTO_PATIENCE = 15
+#: "auto" with "cft": when the model left after reduced-cost fixing is too large to be
+#: proven soon (> BOUND_EMPHASIS_MAX_NNZ non-zeros), the heuristic goes on (a second seed,
+#: from the best cover) for this share of the time left; the core MILP is skipped
+AUTO_EXTEND_SHARE = 0.6
 #: core size: least-reduced-cost columns kept per row
 CORE_PER_ROW = 20
 #: without a time limit, "auto" caps its exact phase at AUTO_EXACT_CAP_S when the model left
@@ -372,8 +383,11 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
     budget = None
     if time_limit is not None:
         budget = max(left() * (AUTO_LAGRANGIAN_SHARE if exact_after else 1.0), 0.05)
-    out = lagrangian_search(red, time_limit=budget, seed=seed,
-                            max_rounds=AUTO_ROUNDS if exact_after else None)
+    if HEURISTIC == "cft":
+        out = cft_search(red, time_limit=budget, seed=seed, patience=AUTO_PATIENCE if exact_after else None)
+    else:
+        out = lagrangian_search(red, time_limit=budget, seed=seed,
+                                max_rounds=AUTO_ROUNDS if exact_after else None)
     stats.update(lagrangian_iterations=out.iterations, lagrangian_rounds=out.rounds,
                  lagrangian_seconds=round(out.seconds, 4), lagrangian_lb=out.lower_bound + red.forced_cost,
                  heuristic_cost=out.cost + red.forced_cost,
@@ -397,7 +411,25 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
         return int(np.diff(red.col_ptr)[survive].sum())
 
     nnz = surviving_nnz(x_best)
-    if nnz > CORE_SKIP_NNZ:
+    extended = False
+    if HEURISTIC == "cft" and nnz > BOUND_EMPHASIS_MAX_NNZ and (left() is None or left() > 1.0):
+        # a hard model: the exact phase will rarely prove it, the heuristic pays more
+        more = cft_search(red, time_limit=None if time_limit is None else left() * AUTO_EXTEND_SHARE,
+                          seed=seed + 1, incumbent=x_best, patience=None if time_limit is not None else AUTO_PATIENCE)
+        extended = True
+        stats.update(extension_seconds=round(more.seconds, 4), extension_rounds=more.rounds)
+        if more.cost < float(red.costs[x_best.astype(bool)].sum()) - 1e-9:
+            x_best = more.x
+            stats["heuristic_cost"] = more.cost + red.forced_cost
+            t_off = out.seconds
+            stats["heuristic_trajectory"] += [(round(t + t_off, 4), c + red.forced_cost)
+                                              for t, c in more.trajectory]
+            nnz = surviving_nnz(x_best)
+        if more.lower_bound > out.lower_bound:
+            out.lower_bound, out.u = more.lower_bound, more.u
+        if closed(x_best) or (left() is not None and left() < 0.05):
+            return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
+    if nnz > CORE_SKIP_NNZ and not extended:
         # core MILP: a better incumbent makes reduced-cost fixing stronger
         core_time = CORE_TIME_CAP_S if time_limit is None else max(left() * AUTO_CORE_SHARE, 0.05)
         x_core = _core_phase(red, x_best, out.u, core_time, solver, seed, threads, stats)
