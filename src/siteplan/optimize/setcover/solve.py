@@ -49,7 +49,7 @@ from siteplan.optimize.setcover.lagrangian import (
     lagrangian_search,
     reduced_cost_fixing,
 )
-from siteplan.optimize.setcover.cft import cft_search
+from siteplan.optimize.setcover.cft import cft_probe_kernels, cft_search
 from siteplan.optimize.setcover.reduce import Reduction, reduce_problem
 
 __all__ = ["SetCoverResult", "solve_set_cover", "warm_up", "kernels_ready", "kernels_cached", "METHODS", "MAXCOVER_METHODS",
@@ -65,16 +65,19 @@ AUTO_CORE_SHARE = 0.4
 CORE_SKIP_NNZ = 30_000
 #: refinement rounds of the Lagrangian heuristic when an exact phase follows
 AUTO_ROUNDS = 10
-#: primal heuristic of "auto" / "lagrangian" (a key of HEURISTICS): "cft" = the core-based
-#: three-phase heuristic of :mod:`.cft` (Caprara, Fischetti & Toth 1999), "beasley" = the
-#: whole-problem Lagrangian heuristic of :mod:`.lagrangian`
+#: improvement heuristic of "auto" on models too large to prove soon (more than
+#: CORE_SKIP_NNZ non-zeros left after reduced-cost fixing) and of "lagrangian": "cft" = the
+#: core-based three-phase heuristic of :mod:`.cft` (Caprara, Fischetti & Toth 1999);
+#: "core-milp" = the MILP on a core of CORE_PER_ROW columns per row ("auto" only; the
+#: heuristic of "lagrangian" is then :func:`.lagrangian.lagrangian_search` alone)
 HEURISTIC = "cft"
-#: "auto" with "cft": refinement rounds without a better cover before the exact phase
+#: with HEURISTIC "cft": share of the time left that "auto" gives the first (whole-problem)
+#: Lagrangian heuristic, then the core-based heuristic on large models
+AUTO_FIRST_SHARE_CFT = 0.1
+AUTO_CFT_SHARE = 0.65
+#: with HEURISTIC "cft" and no time limit: "auto" stops the core-based heuristic after this
+#: many refinement rounds without a better cover
 AUTO_PATIENCE = 15
-#: "auto" with "cft": when the model left after reduced-cost fixing is too large to be
-#: proven soon (> BOUND_EMPHASIS_MAX_NNZ non-zeros), the heuristic goes on (a second seed,
-#: from the best cover) for this share of the time left; the core MILP is skipped
-AUTO_EXTEND_SHARE = 0.6
 #: core size: least-reduced-cost columns kept per row
 CORE_PER_ROW = 20
 #: without a time limit, "auto" caps its exact phase at AUTO_EXACT_CAP_S when the model left
@@ -147,7 +150,8 @@ def kernels_ready() -> bool:
 
 
 _KERNEL_NAMES = ("_row_dominance_kernel", "_col_dominance_kernel", "_lagrangian_value_kernel",
-                 "_subgradient_kernel", "_greedy_kernel", "_improve_kernel")
+                 "_subgradient_kernel", "_greedy_kernel", "_improve_kernel", "_greedy_picks_kernel",
+                 "_cft_heuristic_kernel")
 
 
 def warm_up() -> float:
@@ -171,6 +175,7 @@ def warm_up() -> float:
     red = reduce_problem(problem, dominance=True)
     if red.n_rows:
         lagrangian_search(red, time_limit=None, seed=0, max_rounds=1)
+        cft_search(red, time_limit=None, seed=0, max_rounds=2)
         x = greedy_cover(red, initial_multipliers(red))
         if x is not None:
             improve_cover(red, x)
@@ -189,6 +194,7 @@ def _probe_all_kernels() -> None:
     u = initial_multipliers(red)
     lagrangian_bound(red, u)
     lagrangian_search(red, time_limit=None, seed=0, max_rounds=1)
+    cft_probe_kernels(red)
     x = greedy_cover(red, u)
     if x is not None:
         improve_cover(red, x)
@@ -381,13 +387,14 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
         return None if time_limit is None else time_limit - (time.perf_counter() - t0)
 
     budget = None
+    share = (AUTO_FIRST_SHARE_CFT if HEURISTIC == "cft" else AUTO_LAGRANGIAN_SHARE) if exact_after else 1.0
     if time_limit is not None:
-        budget = max(left() * (AUTO_LAGRANGIAN_SHARE if exact_after else 1.0), 0.05)
-    if HEURISTIC == "cft":
-        out = cft_search(red, time_limit=budget, seed=seed, patience=AUTO_PATIENCE if exact_after else None)
-    else:
+        budget = max(left() * share, 0.05)
+    if exact_after or HEURISTIC != "cft":
         out = lagrangian_search(red, time_limit=budget, seed=seed,
                                 max_rounds=AUTO_ROUNDS if exact_after else None)
+    else:
+        out = cft_search(red, time_limit=budget, seed=seed, patience=AUTO_PATIENCE if time_limit is None else None)
     stats.update(lagrangian_iterations=out.iterations, lagrangian_rounds=out.rounds,
                  lagrangian_seconds=round(out.seconds, 4), lagrangian_lb=out.lower_bound + red.forced_cost,
                  heuristic_cost=out.cost + red.forced_cost,
@@ -411,25 +418,25 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
         return int(np.diff(red.col_ptr)[survive].sum())
 
     nnz = surviving_nnz(x_best)
-    extended = False
-    if HEURISTIC == "cft" and nnz > BOUND_EMPHASIS_MAX_NNZ and (left() is None or left() > 1.0):
-        # a hard model: the exact phase will rarely prove it, the heuristic pays more
-        more = cft_search(red, time_limit=None if time_limit is None else left() * AUTO_EXTEND_SHARE,
-                          seed=seed + 1, incumbent=x_best, patience=None if time_limit is not None else AUTO_PATIENCE)
-        extended = True
-        stats.update(extension_seconds=round(more.seconds, 4), extension_rounds=more.rounds)
-        if more.cost < float(red.costs[x_best.astype(bool)].sum()) - 1e-9:
+    if nnz > CORE_SKIP_NNZ and HEURISTIC == "cft":
+        # a model too large to prove soon: the core-based heuristic improves the cover (and
+        # with it reduced-cost fixing)
+        more = cft_search(red, time_limit=None if time_limit is None else max(left() * AUTO_CFT_SHARE, 0.05),
+                          seed=seed, incumbent=x_best, patience=AUTO_PATIENCE if time_limit is None else None)
+        stats.update(cft_seconds=round(more.seconds, 4), cft_rounds=more.rounds,
+                     cft_lb=more.lower_bound + red.forced_cost)
+        if more.x is not None and more.cost < float(red.costs[x_best.astype(bool)].sum()) - 1e-9:
+            label = "lagrangian+cft"
             x_best = more.x
             stats["heuristic_cost"] = more.cost + red.forced_cost
-            t_off = out.seconds
-            stats["heuristic_trajectory"] += [(round(t + t_off, 4), c + red.forced_cost)
+            stats["heuristic_trajectory"] += [(round(t + out.seconds, 4), c + red.forced_cost)
                                               for t, c in more.trajectory]
-            nnz = surviving_nnz(x_best)
         if more.lower_bound > out.lower_bound:
             out.lower_bound, out.u = more.lower_bound, more.u
+        nnz = surviving_nnz(x_best)
         if closed(x_best) or (left() is not None and left() < 0.05):
             return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
-    if nnz > CORE_SKIP_NNZ and not extended:
+    elif nnz > CORE_SKIP_NNZ:
         # core MILP: a better incumbent makes reduced-cost fixing stronger
         core_time = CORE_TIME_CAP_S if time_limit is None else max(left() * AUTO_CORE_SHARE, 0.05)
         x_core = _core_phase(red, x_best, out.u, core_time, solver, seed, threads, stats)
