@@ -41,6 +41,7 @@ from siteplan.optimize.setcover._kernels import (
     _cft_heuristic_kernel,
     _greedy_picks_kernel,
     _subgradient_kernel,
+    _two_for_one_kernel,
 )
 from siteplan.optimize.setcover.lagrangian import (
     LagrangianOutcome,
@@ -51,7 +52,7 @@ from siteplan.optimize.setcover.lagrangian import (
 )
 
 __all__ = ["CoreProblem", "core_problem", "price_core", "cft_search", "cft_probe_kernels", "CORE_PER_ROW", "FIX_SHARE",
-           "PI_START", "PI_GROWTH", "PI_MAX", "HEURISTIC_ITERATIONS", "NOISE", "POOL_SIZE"]
+           "PI_START", "PI_GROWTH", "PI_MAX", "HEURISTIC_ITERATIONS", "NOISE", "POOL_SIZE", "two_for_one"]
 
 #: core: least-reduced-cost columns kept per row (CFT use 5; 10 measured better on NRH1)
 CORE_PER_ROW = 10
@@ -68,6 +69,8 @@ PI_MAX = 0.9
 #: rounds after the first start from the multipliers times a seeded factor in
 #: [1 - U_NOISE, 1 + U_NOISE] (more diverse covers)
 U_NOISE = 0.1
+#: apply 2-for-1 exchanges to every cover offered
+TWO_FOR_ONE = True
 #: distinct covers kept (cheapest) for the caller's merge step
 POOL_SIZE = 30
 #: greedy score perturbation of the rounds after the first (multiplicative, uniform)
@@ -133,6 +136,16 @@ def price_core(red, rc: np.ndarray, per_row: int, x: np.ndarray | None = None) -
     return np.flatnonzero(core).astype(np.int64)
 
 
+def two_for_one(red, x: np.ndarray, max_pass: int = 5) -> np.ndarray:
+    """Local improvement of a cover: 2-for-1 exchanges (two chosen columns out, one
+    cheaper unchosen column in, coverage kept), redundant columns dropped, then
+    :func:`~siteplan.optimize.setcover.lagrangian.improve_cover` (1-for-1 swaps) when
+    something changed."""
+    y = np.ascontiguousarray(x, dtype=np.uint8).copy()
+    k = _two_for_one_kernel(red.col_ptr, red.col_rows, red.row_ptr, red.row_cols, red.costs, red.need, y, max_pass)
+    return improve_cover(red, y) if k > 0 else y
+
+
 class _State:
     def __init__(self, red, seed: int, deadline: float, incumbent):
         self.red = red
@@ -164,6 +177,8 @@ class _State:
         if x is None:
             return
         x = improve_cover(self.red, x)
+        if TWO_FOR_ONE:
+            x = two_for_one(self.red, x)
         c = float(self.red.costs[x.astype(bool)].sum())
         self._pool_add(c, x)
         if c < self.best_cost - 1e-9:
@@ -361,6 +376,7 @@ def cft_probe_kernels(red) -> None:
     x = np.zeros(n, np.uint8)
     _greedy_picks_kernel(red.col_ptr, red.col_rows, red.row_ptr, red.row_cols, red.costs, red.need, ones_r, ones_c,
                          u, np.ones(n), x, np.empty(n, np.int64))
+    two_for_one(red, np.ones(n, np.uint8))
     _cft_heuristic_kernel(red.col_ptr, red.col_rows, red.row_ptr, red.row_cols, red.costs, red.need, red.need.copy(),
                           ones_r, ones_c, np.zeros(n, np.uint8), u.copy(), u.copy(), 1.0, 0.1, 2, 1, np.ones(n),
                           np.zeros(n, np.uint8), math.inf)

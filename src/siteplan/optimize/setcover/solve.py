@@ -151,7 +151,7 @@ def kernels_ready() -> bool:
 
 _KERNEL_NAMES = ("_row_dominance_kernel", "_col_dominance_kernel", "_lagrangian_value_kernel",
                  "_subgradient_kernel", "_greedy_kernel", "_improve_kernel", "_greedy_picks_kernel",
-                 "_cft_heuristic_kernel")
+                 "_cft_heuristic_kernel", "_two_for_one_kernel")
 
 
 def warm_up() -> float:
