@@ -3,14 +3,18 @@
 Methods (dispatch table :data:`METHODS`):
 
 ==============  ===========================================================================
-"auto"          reductions, then the Lagrangian heuristic; if the gap is not closed, a MILP
-                on the core (least reduced costs) to improve the cover, then, if the model
-                left after reduced-cost fixing is small enough, the exact MILP with the
-                best cover as warm start; otherwise the best cover with the best
-                Lagrangian bound.
+"auto"          reductions, then the Lagrangian heuristic (:mod:`.lagrangian`); if the gap
+                is not closed and the model left after reduced-cost fixing is large
+                (> CORE_SKIP_NNZ non-zeros), the core-based three-phase heuristic of
+                :mod:`.cft` improves the cover (HEURISTIC "cft", default), then a MILP on
+                a core (least reduced costs plus the columns of the heuristic's best
+                covers) improves it further; then, if the model left after reduced-cost
+                fixing is small enough, the exact MILP with the best cover as warm
+                start; otherwise the best cover with the best Lagrangian bound.
 "exact"         reductions, a greedy cover as warm start, the exact MILP on the reduced
                 model (no Lagrangian phase).
-"lagrangian"    reductions and the Lagrangian heuristic only; bound = best L(u).
+"lagrangian"    reductions and the core-based heuristic of :mod:`.cft` only (HEURISTIC
+                "core-milp": :mod:`.lagrangian`'s); bound = best L(u).
 ==============  ===========================================================================
 
 For a :class:`~siteplan.optimize.setcover.problem.MaxCoverProblem`, "auto" and "exact"
@@ -72,9 +76,10 @@ AUTO_ROUNDS = 10
 #: heuristic of "lagrangian" is then :func:`.lagrangian.lagrangian_search` alone)
 HEURISTIC = "cft"
 #: with HEURISTIC "cft": share of the time left that "auto" gives the first (whole-problem)
-#: Lagrangian heuristic, then the core-based heuristic on large models
+#: Lagrangian heuristic, then the core-based heuristic on large models (the core MILP
+#: follows, with the columns of the heuristic's best covers added to its core)
 AUTO_FIRST_SHARE_CFT = 0.1
-AUTO_CFT_SHARE = 0.65
+AUTO_CFT_SHARE = 0.3
 #: with HEURISTIC "cft" and no time limit: "auto" stops the core-based heuristic after this
 #: many refinement rounds without a better cover
 AUTO_PATIENCE = 15
@@ -356,10 +361,13 @@ def _core_columns(red: Reduction, u: np.ndarray, x: np.ndarray, per_row: int) ->
     return core
 
 
-def _core_phase(red, x_best, u, time_left, solver, seed, threads, stats):
+def _core_phase(red, x_best, u, time_left, solver, seed, threads, stats, pool=()):
     """Improve the incumbent by solving the MILP restricted to the core (a heuristic: its
-    bound is not a bound of the whole problem and is not reported)."""
+    bound is not a bound of the whole problem and is not reported); the columns of the
+    covers in ``pool`` join the core."""
     core = _core_columns(red, u, x_best, CORE_PER_ROW)
+    for x in pool:
+        core |= np.asarray(x).astype(bool)
     stats["core_cols"] = int(core.sum())
     if core.sum() >= 0.8 * red.n_cols:
         return x_best
@@ -418,6 +426,7 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
         return int(np.diff(red.col_ptr)[survive].sum())
 
     nnz = surviving_nnz(x_best)
+    pool = ()
     if nnz > CORE_SKIP_NNZ and HEURISTIC == "cft":
         # a model too large to prove soon: the core-based heuristic improves the cover (and
         # with it reduced-cost fixing)
@@ -425,6 +434,7 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
                           seed=seed, incumbent=x_best, patience=AUTO_PATIENCE if time_limit is None else None)
         stats.update(cft_seconds=round(more.seconds, 4), cft_rounds=more.rounds,
                      cft_lb=more.lower_bound + red.forced_cost)
+        pool = more.pool
         if more.x is not None and more.cost < float(red.costs[x_best.astype(bool)].sum()) - 1e-9:
             label = "lagrangian+cft"
             x_best = more.x
@@ -436,12 +446,12 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
         nnz = surviving_nnz(x_best)
         if closed(x_best) or (left() is not None and left() < 0.05):
             return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
-    elif nnz > CORE_SKIP_NNZ:
+    if nnz > CORE_SKIP_NNZ:
         # core MILP: a better incumbent makes reduced-cost fixing stronger
         core_time = CORE_TIME_CAP_S if time_limit is None else max(left() * AUTO_CORE_SHARE, 0.05)
-        x_core = _core_phase(red, x_best, out.u, core_time, solver, seed, threads, stats)
+        x_core = _core_phase(red, x_best, out.u, core_time, solver, seed, threads, stats, pool)
         if x_core is not x_best:
-            label = "lagrangian+core"
+            label += "+core"
             x_best = x_core
             nnz = surviving_nnz(x_best)
         if closed(x_best) or (left() is not None and left() < 0.05):
