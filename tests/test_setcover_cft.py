@@ -159,3 +159,39 @@ def test_solve_with_each_heuristic_matches_brute_force(monkeypatch, heuristic, m
     assert res.cost >= opt - 1e-9 and res.lower_bound <= opt + 1e-9
     if method == "auto":
         assert res.cost == pytest.approx(opt)
+
+
+def test_two_for_one_exchanges_a_pair_for_one_cheaper_column():
+    # rows 0,1,2; {0}, {1}, {2} cost 2 each, {0,1} cost 3, {1,2} cost 3.5: from the cover
+    # {0},{1},{2} (cost 6), {0},{1} -> {0,1} saves 1 (and {1},{2} -> {1,2} saves 0.5)
+    problem = SetCoverProblem.from_columns(3, [[0], [1], [2], [0, 1], [1, 2]], np.array([2., 2., 2., 3., 3.5]))
+    red = reduce_problem(problem, dominance=False)
+    assert red.n_cols == 5
+    y = cft.two_for_one(red, np.array([1, 1, 1, 0, 0], np.uint8))
+    assert _covers(red, y)
+    assert float(red.costs[y.astype(bool)].sum()) == 5.0
+
+
+@HYP
+@given(st.integers(0, 2**32 - 1), st.booleans())
+def test_two_for_one_keeps_covers_feasible_and_never_dearer(seed, multicover):
+    rng = np.random.default_rng(seed)
+    m, n = int(rng.integers(3, 15)), int(rng.integers(5, 40))
+    cols, costs = random_instance(rng, m, n, 0.3)
+    cols += [list(range(m))] * 2
+    costs = np.append(costs, [5.0 * m, 5.0 * m])
+    demand = rng.integers(0, 3, size=m) if multicover else None
+    problem = SetCoverProblem.from_columns(m, cols, costs, demand=demand)
+    red = reduce_problem(problem, dominance=False)
+    if red.n_rows == 0:
+        return
+    # a random feasible cover: random columns until every demand is met
+    x = np.zeros(red.n_cols, np.uint8)
+    for j in rng.permutation(red.n_cols):
+        if _covers(red, x):
+            break
+        x[j] = 1
+    assert _covers(red, x)
+    y = cft.two_for_one(red, x)
+    assert _covers(red, y)
+    assert float(red.costs[y.astype(bool)].sum()) <= float(red.costs[x.astype(bool)].sum()) + 1e-9
