@@ -23,9 +23,15 @@ reduced problem (:class:`~siteplan.optimize.setcover.reduce.Reduction`):
    phases run again; pi starts at :data:`PI_START` and grows by :data:`PI_GROWTH` each
    round (back to the start after a better cover or past :data:`PI_MAX`).
 
-Reproducible for a ``seed`` unless the time limit cuts the search short (rounds after
-the first perturb the greedy's scores by a seeded factor in [1, 1 + :data:`NOISE`]).
-The lower bound reported is the best L(u) of the whole reduced problem, never a core's.
+Beyond CFT: every cover offered is improved by 1-for-1 swaps and 2-for-1 exchanges
+(:func:`two_for_one`); rounds after the first start from the multipliers times a seeded
+factor in [1 - :data:`U_NOISE`, 1 + :data:`U_NOISE`] and perturb the greedy's scores by
+a seeded factor in [1, 1 + :data:`NOISE`] (diversity); the :data:`POOL_SIZE` cheapest
+distinct covers are returned for a merge step (``solve_set_cover``'s core MILP adds
+their columns to its core).
+
+Reproducible for a ``seed`` unless the time limit cuts the search short. The lower
+bound reported is the best L(u) of the whole reduced problem, never a core's.
 """
 
 from __future__ import annotations
