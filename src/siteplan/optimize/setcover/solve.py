@@ -45,6 +45,7 @@ from siteplan.model.covering import MaxCoverProblem, SetCoverProblem, csc_from_c
 from siteplan.optimize.backends import SOLVERS, solve_milp
 from siteplan.optimize.milp import MilpBuilder, SolveStatus, relative_gap
 from siteplan.optimize.setcover import _kernels
+from siteplan.optimize.setcover.cft import cft_probe_kernels, cft_search
 from siteplan.optimize.setcover.lagrangian import (
     greedy_cover,
     improve_cover,
@@ -53,7 +54,6 @@ from siteplan.optimize.setcover.lagrangian import (
     lagrangian_search,
     reduced_cost_fixing,
 )
-from siteplan.optimize.setcover.cft import cft_probe_kernels, cft_search
 from siteplan.optimize.setcover.reduce import Reduction, reduce_problem
 
 __all__ = ["SetCoverResult", "solve_set_cover", "warm_up", "kernels_ready", "kernels_cached", "METHODS", "MAXCOVER_METHODS",
