@@ -418,3 +418,286 @@ def _improve_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need_in, row_al
         if not changed:
             break
     return changes
+
+
+@njit(**NJIT_OPTIONS)
+def _greedy_picks_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need_in, row_alive, col_alive, u,
+                         noise, x, picks):
+    """:func:`_greedy_kernel` that also records the columns it picks, in order, in
+    ``picks`` (int64, length >= number of columns). Returns the number of picks, or -1
+    when some row cannot be covered."""
+    n = col_ptr.size - 1
+    m = row_ptr.size - 1
+    need = np.zeros(m, np.int64)
+    for i in range(m):
+        if row_alive[i]:
+            need[i] = need_in[i]
+    for j in range(n):
+        if x[j]:
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                need[col_rows[p]] -= 1
+    mu = np.zeros(n, np.int64)
+    gamma = np.empty(n)
+    remaining = 0
+    for i in range(m):
+        if need[i] > 0:
+            remaining += 1
+    for j in range(n):
+        g = costs[j]
+        c = 0
+        if col_alive[j] and not x[j]:
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                i = col_rows[p]
+                if need[i] > 0:
+                    c += 1
+                    g -= u[i]
+        mu[j] = c
+        gamma[j] = g
+    k = 0
+    while remaining > 0:
+        jb = -1
+        sb = np.inf
+        for j in range(n):
+            if mu[j] > 0 and col_alive[j] and not x[j]:
+                g = gamma[j]
+                sc = g / mu[j] if g > 0.0 else g * mu[j]
+                sc = sc * noise[j] if sc > 0.0 else sc / noise[j]
+                if sc < sb:
+                    sb = sc
+                    jb = j
+        if jb < 0:
+            return -1
+        x[jb] = 1
+        picks[k] = jb
+        k += 1
+        for p in range(col_ptr[jb], col_ptr[jb + 1]):
+            i = col_rows[p]
+            if need[i] > 0:
+                need[i] -= 1
+                if need[i] == 0:
+                    remaining -= 1
+                    for q in range(row_ptr[i], row_ptr[i + 1]):
+                        kk = row_cols[q]
+                        mu[kk] -= 1
+                        gamma[kk] += u[i]
+    return k
+
+
+@njit(**NJIT_OPTIONS)
+def _cft_heuristic_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need, need_res, row_alive, col_alive,
+                          x_fixed, u, best_u, target, lam, n_iter, greedy_every, noise, best_x, best_cost):
+    """Subgradient + heuristic phases of Caprara, Fischetti & Toth (1999) on a residual problem.
+
+    Subgradient steps on the residual problem (demand ``need_res`` on ``row_alive`` rows,
+    columns ``col_alive``), step lam (target - L(u)) / ||s||^2 with CFT's step control:
+    every 20 iterations lam is halved when the bounds of the window spread by more than
+    1 %, multiplied by 1.5 when by less than 0.1 %. Every ``greedy_every`` iterations a
+    Lagrangian greedy (the columns ``x_fixed`` already chosen, the whole demand ``need``)
+    builds a cover of the whole problem from the current u, redundant columns are
+    dropped / 1-for-1 swaps applied, and the best cover is kept in ``best_x`` (its cost
+    ``best_cost`` on entry is the incumbent's). ``u`` is updated in place; ``best_u``
+    receives the multipliers of the best residual bound.
+
+    Returns (best residual bound, best cover cost, lam).
+    """
+    n = col_ptr.size - 1
+    m = need.size
+    rc = np.empty(n)
+    xl = np.empty(n, np.uint8)
+    s = np.empty(m)
+    x = np.empty(n, np.uint8)
+    picks = np.empty(n, np.int64)
+    all_rows = np.ones(m, np.uint8)
+    all_cols = np.ones(n, np.uint8)
+    locked = np.zeros(n, np.uint8)
+    best = -np.inf
+    wmin = np.inf
+    wmax = -np.inf
+    for it in range(n_iter):
+        lb = _lagrangian_value_kernel(col_ptr, col_rows, costs, need_res, row_alive, col_alive, u, rc, xl)
+        if lb > best:
+            best = lb
+            for i in range(m):
+                best_u[i] = u[i]
+        if lb < wmin:
+            wmin = lb
+        if lb > wmax:
+            wmax = lb
+        if (it + 1) % 20 == 0:
+            spread = (wmax - wmin) / max(abs(wmax), 1e-9)
+            if spread > 0.01:
+                lam *= 0.5
+            elif spread < 0.001:
+                lam *= 1.5
+            wmin = np.inf
+            wmax = -np.inf
+        if greedy_every > 0 and it % greedy_every == 0:
+            for j in range(n):
+                x[j] = x_fixed[j]
+            k = _greedy_picks_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need, all_rows, col_alive, u,
+                                     noise, x, picks)
+            if k >= 0:
+                nchosen = 0
+                for j in range(n):
+                    if x[j]:
+                        picks[nchosen] = j
+                        nchosen += 1
+                sel = picks[:nchosen].copy()
+                neg = np.empty(nchosen)
+                for t in range(nchosen):
+                    neg[t] = -costs[sel[t]]
+                order = sel[np.argsort(neg, kind="mergesort")]
+                _improve_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need, all_rows, all_cols, x, locked,
+                                order, 3)
+                c = 0.0
+                for j in range(n):
+                    if x[j]:
+                        c += costs[j]
+                if c < best_cost - 1e-9:
+                    best_cost = c
+                    for j in range(n):
+                        best_x[j] = x[j]
+        for i in range(m):
+            s[i] = need_res[i] if row_alive[i] else 0.0
+        for j in range(n):
+            if xl[j]:
+                for p in range(col_ptr[j], col_ptr[j + 1]):
+                    s[col_rows[p]] -= 1.0
+        norm = 0.0
+        for i in range(m):
+            if not row_alive[i] or (u[i] <= 0.0 and s[i] < 0.0):
+                s[i] = 0.0
+            norm += s[i] * s[i]
+        if norm == 0.0:
+            break
+        gap = target - lb
+        if gap < 1e-6 * max(1.0, abs(target)):
+            gap = 1e-6 * max(1.0, abs(target))
+        step = lam * gap / norm
+        for i in range(m):
+            if row_alive[i]:
+                v = u[i] + step * s[i]
+                u[i] = v if v > 0.0 else 0.0
+    return best, best_cost, lam
+
+
+@njit(**NJIT_OPTIONS)
+def _two_for_one_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need, x, max_pass):
+    """2-for-1 exchanges on a feasible cover ``x`` (in place): two chosen columns a, b are
+    replaced by one unchosen column k with c_k < c_a + c_b that covers every row that
+    would lose its cover without a and b (the cheapest such k); columns left redundant
+    are then dropped. Returns the number of exchanges."""
+    n = col_ptr.size - 1
+    m = row_ptr.size - 1
+    cnt = np.zeros(m, np.int64)
+    for j in range(n):
+        if x[j]:
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                cnt[col_rows[p]] += 1
+    mark = np.zeros(m, np.int64)
+    crit = np.empty(m, np.int64)
+    hit = np.zeros(n, np.int64)
+    stamp = np.zeros(n, np.int64)
+    tick = 0
+    changes = 0
+    for _ in range(max_pass):
+        chosen = np.flatnonzero(x)
+        changed = False
+        for ia in range(chosen.size):
+            a = chosen[ia]
+            if not x[a]:
+                continue
+            for ib in range(ia + 1, chosen.size):
+                b = chosen[ib]
+                if not x[b] or not x[a]:
+                    continue
+                # critical rows: covered only through a and/or b
+                for p in range(col_ptr[a], col_ptr[a + 1]):
+                    mark[col_rows[p]] += 1
+                for p in range(col_ptr[b], col_ptr[b + 1]):
+                    mark[col_rows[p]] += 1
+                nc = 0
+                for p in range(col_ptr[a], col_ptr[a + 1]):
+                    i = col_rows[p]
+                    if mark[i] > 0:
+                        if cnt[i] - mark[i] < need[i]:
+                            crit[nc] = i
+                            nc += 1
+                        mark[i] = -mark[i]
+                for p in range(col_ptr[b], col_ptr[b + 1]):
+                    i = col_rows[p]
+                    if mark[i] > 0:
+                        if cnt[i] - mark[i] < need[i]:
+                            crit[nc] = i
+                            nc += 1
+                        mark[i] = -mark[i]
+                for p in range(col_ptr[a], col_ptr[a + 1]):
+                    mark[col_rows[p]] = 0
+                for p in range(col_ptr[b], col_ptr[b + 1]):
+                    mark[col_rows[p]] = 0
+                budget = costs[a] + costs[b]
+                kb = -1
+                if nc == 0:
+                    continue  # both redundant together: left to the redundancy pass
+                # count, per candidate column, how many critical rows it covers
+                tick += 1
+                for r in range(nc):
+                    i = crit[r]
+                    for q in range(row_ptr[i], row_ptr[i + 1]):
+                        k = row_cols[q]
+                        if x[k] or costs[k] >= budget:
+                            continue
+                        if stamp[k] != tick:
+                            stamp[k] = tick
+                            hit[k] = 0
+                        hit[k] += 1
+                        if hit[k] == nc and (kb < 0 or costs[k] < costs[kb]):
+                            kb = k
+                if kb < 0:
+                    continue
+                # rows needing two more covers are not handled by one column: check demand
+                ok = True
+                for r in range(nc):
+                    i = crit[r]
+                    lost = 0
+                    for p in range(col_ptr[a], col_ptr[a + 1]):
+                        if col_rows[p] == i:
+                            lost += 1
+                    for p in range(col_ptr[b], col_ptr[b + 1]):
+                        if col_rows[p] == i:
+                            lost += 1
+                    if cnt[i] - lost + 1 < need[i]:
+                        ok = False
+                        break
+                if not ok:
+                    continue
+                x[a] = 0
+                x[b] = 0
+                x[kb] = 1
+                for p in range(col_ptr[a], col_ptr[a + 1]):
+                    cnt[col_rows[p]] -= 1
+                for p in range(col_ptr[b], col_ptr[b + 1]):
+                    cnt[col_rows[p]] -= 1
+                for p in range(col_ptr[kb], col_ptr[kb + 1]):
+                    cnt[col_rows[p]] += 1
+                changes += 1
+                changed = True
+                break
+        # drop redundant columns, most expensive first
+        order = np.argsort(-costs[chosen])
+        for t in range(order.size):
+            j = chosen[order[t]]
+            if not x[j]:
+                continue
+            red = True
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                if cnt[col_rows[p]] <= need[col_rows[p]]:
+                    red = False
+                    break
+            if red:
+                x[j] = 0
+                for p in range(col_ptr[j], col_ptr[j + 1]):
+                    cnt[col_rows[p]] -= 1
+        if not changed:
+            break
+    return changes

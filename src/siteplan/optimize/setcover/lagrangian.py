@@ -52,6 +52,8 @@ class LagrangianOutcome:
     seconds: float
     proven: bool
     trajectory: tuple = ()
+    #: distinct good covers met (reduced 0/1 vectors, cheapest first), for a merge step
+    pool: tuple = ()
 
 
 def _ones(k: int) -> np.ndarray:

@@ -3,17 +3,21 @@
 Methods (dispatch table :data:`METHODS`):
 
 ==============  ===========================================================================
-"auto"          reductions, then the Lagrangian heuristic; if the gap is not closed, a MILP
-                on the core (least reduced costs) to improve the cover, then, if the model
-                left after reduced-cost fixing is small enough, the exact phase: the
-                Lagrangian branch-and-bound (:mod:`.branch`, models of at most
-                :data:`BRANCH_MAX_NNZ` non-zeros, demands 1, gap 0) for
-                :data:`BRANCH_SHARE` of the time left, then, when its tree is not
-                exhausted, the exact MILP with the best cover as warm start; otherwise
-                the best cover with the best Lagrangian bound.
+"auto"          reductions, then the Lagrangian heuristic (:mod:`.lagrangian`); if the gap
+                is not closed and the model left after reduced-cost fixing is large
+                (> CORE_SKIP_NNZ non-zeros), the core-based three-phase heuristic of
+                :mod:`.cft` improves the cover (HEURISTIC "cft", default), then a MILP on
+                a core (least reduced costs plus the columns of the heuristic's best
+                covers) improves it further; then, if the model left after reduced-cost
+                fixing is small enough, the exact phase: the Lagrangian branch-and-bound
+                (:mod:`.branch`, models of at most :data:`BRANCH_MAX_NNZ` non-zeros,
+                demands 1, gap 0) for :data:`BRANCH_SHARE` of the time left, then, when
+                its tree is not exhausted, the exact MILP with the best cover as warm
+                start; otherwise the best cover with the best Lagrangian bound.
 "exact"         reductions, a greedy cover as warm start, the exact MILP on the reduced
                 model (no Lagrangian phase).
-"lagrangian"    reductions and the Lagrangian heuristic only; bound = best L(u).
+"lagrangian"    reductions and the core-based heuristic of :mod:`.cft` only (HEURISTIC
+                "core-milp": :mod:`.lagrangian`'s); bound = best L(u).
 ==============  ===========================================================================
 
 For a :class:`~siteplan.optimize.setcover.problem.MaxCoverProblem`, "auto" and "exact"
@@ -44,6 +48,7 @@ from siteplan.model.covering import MaxCoverProblem, SetCoverProblem, csc_from_c
 from siteplan.optimize.backends import SOLVERS, solve_milp
 from siteplan.optimize.milp import MilpBuilder, SolveStatus, relative_gap
 from siteplan.optimize.setcover import _branch_kernels, _kernels
+from siteplan.optimize.setcover.cft import cft_probe_kernels, cft_search
 from siteplan.optimize.setcover.lagrangian import (
     greedy_cover,
     improve_cover,
@@ -68,6 +73,20 @@ AUTO_CORE_SHARE = 0.4
 CORE_SKIP_NNZ = 30_000
 #: refinement rounds of the Lagrangian heuristic when an exact phase follows
 AUTO_ROUNDS = 10
+#: improvement heuristic of "auto" on models too large to prove soon (more than
+#: CORE_SKIP_NNZ non-zeros left after reduced-cost fixing) and of "lagrangian": "cft" = the
+#: core-based three-phase heuristic of :mod:`.cft` (Caprara, Fischetti & Toth 1999);
+#: "core-milp" = the MILP on a core of CORE_PER_ROW columns per row ("auto" only; the
+#: heuristic of "lagrangian" is then :func:`.lagrangian.lagrangian_search` alone)
+HEURISTIC = "cft"
+#: with HEURISTIC "cft": share of the time left that "auto" gives the first (whole-problem)
+#: Lagrangian heuristic, then the core-based heuristic on large models (the core MILP
+#: follows, with the columns of the heuristic's best covers added to its core)
+AUTO_FIRST_SHARE_CFT = 0.1
+AUTO_CFT_SHARE = 0.3
+#: with HEURISTIC "cft" and no time limit: "auto" stops the core-based heuristic after this
+#: many refinement rounds without a better cover
+AUTO_PATIENCE = 15
 #: core size: least-reduced-cost columns kept per row
 CORE_PER_ROW = 20
 #: without a time limit, "auto" caps its exact phase at AUTO_EXACT_CAP_S when the model left
@@ -151,7 +170,8 @@ def _all_kernels():
 
 
 _KERNEL_NAMES = ("_row_dominance_kernel", "_col_dominance_kernel", "_lagrangian_value_kernel",
-                 "_subgradient_kernel", "_greedy_kernel", "_improve_kernel")
+                 "_subgradient_kernel", "_greedy_kernel", "_improve_kernel", "_greedy_picks_kernel",
+                 "_cft_heuristic_kernel", "_two_for_one_kernel")
 
 
 def warm_up() -> float:
@@ -175,6 +195,7 @@ def warm_up() -> float:
     red = reduce_problem(problem, dominance=True)
     if red.n_rows:
         lagrangian_search(red, time_limit=None, seed=0, max_rounds=1)
+        cft_search(red, time_limit=None, seed=0, max_rounds=2)
         x = greedy_cover(red, initial_multipliers(red))
         if x is not None:
             improve_cover(red, x)
@@ -193,6 +214,7 @@ def _probe_all_kernels() -> None:
     u = initial_multipliers(red)
     lagrangian_bound(red, u)
     lagrangian_search(red, time_limit=None, seed=0, max_rounds=1)
+    cft_probe_kernels(red)
     x = greedy_cover(red, u)
     if x is not None:
         improve_cover(red, x)
@@ -374,10 +396,13 @@ def _core_columns(red: Reduction, u: np.ndarray, x: np.ndarray, per_row: int) ->
     return core
 
 
-def _core_phase(red, x_best, u, time_left, solver, seed, threads, stats):
+def _core_phase(red, x_best, u, time_left, solver, seed, threads, stats, pool=()):
     """Improve the incumbent by solving the MILP restricted to the core (a heuristic: its
-    bound is not a bound of the whole problem and is not reported)."""
+    bound is not a bound of the whole problem and is not reported); the columns of the
+    covers in ``pool`` join the core."""
     core = _core_columns(red, u, x_best, CORE_PER_ROW)
+    for x in pool:
+        core |= np.asarray(x).astype(bool)
     stats["core_cols"] = int(core.sum())
     if core.sum() >= 0.8 * red.n_cols:
         return x_best
@@ -405,10 +430,14 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
         return None if time_limit is None else time_limit - (time.perf_counter() - t0)
 
     budget = None
+    share = (AUTO_FIRST_SHARE_CFT if HEURISTIC == "cft" else AUTO_LAGRANGIAN_SHARE) if exact_after else 1.0
     if time_limit is not None:
-        budget = max(left() * (AUTO_LAGRANGIAN_SHARE if exact_after else 1.0), 0.05)
-    out = lagrangian_search(red, time_limit=budget, seed=seed,
-                            max_rounds=AUTO_ROUNDS if exact_after else None)
+        budget = max(left() * share, 0.05)
+    if exact_after or HEURISTIC != "cft":
+        out = lagrangian_search(red, time_limit=budget, seed=seed,
+                                max_rounds=AUTO_ROUNDS if exact_after else None)
+    else:
+        out = cft_search(red, time_limit=budget, seed=seed, patience=AUTO_PATIENCE if time_limit is None else None)
     stats.update(lagrangian_iterations=out.iterations, lagrangian_rounds=out.rounds,
                  lagrangian_seconds=round(out.seconds, 4), lagrangian_lb=out.lower_bound + red.forced_cost,
                  heuristic_cost=out.cost + red.forced_cost,
@@ -432,12 +461,32 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
         return int(np.diff(red.col_ptr)[survive].sum())
 
     nnz = surviving_nnz(x_best)
+    pool = ()
+    if nnz > CORE_SKIP_NNZ and HEURISTIC == "cft":
+        # a model too large to prove soon: the core-based heuristic improves the cover (and
+        # with it reduced-cost fixing)
+        more = cft_search(red, time_limit=None if time_limit is None else max(left() * AUTO_CFT_SHARE, 0.05),
+                          seed=seed, incumbent=x_best, patience=AUTO_PATIENCE if time_limit is None else None)
+        stats.update(cft_seconds=round(more.seconds, 4), cft_rounds=more.rounds,
+                     cft_lb=more.lower_bound + red.forced_cost)
+        pool = more.pool
+        if more.x is not None and more.cost < float(red.costs[x_best.astype(bool)].sum()) - 1e-9:
+            label = "lagrangian+cft"
+            x_best = more.x
+            stats["heuristic_cost"] = more.cost + red.forced_cost
+            stats["heuristic_trajectory"] += [(round(t + out.seconds, 4), c + red.forced_cost)
+                                              for t, c in more.trajectory]
+        if more.lower_bound > out.lower_bound:
+            out.lower_bound, out.u = more.lower_bound, more.u
+        nnz = surviving_nnz(x_best)
+        if closed(x_best) or (left() is not None and left() < 0.05):
+            return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
     if nnz > CORE_SKIP_NNZ:
         # core MILP: a better incumbent makes reduced-cost fixing stronger
         core_time = CORE_TIME_CAP_S if time_limit is None else max(left() * AUTO_CORE_SHARE, 0.05)
-        x_core = _core_phase(red, x_best, out.u, core_time, solver, seed, threads, stats)
+        x_core = _core_phase(red, x_best, out.u, core_time, solver, seed, threads, stats, pool)
         if x_core is not x_best:
-            label = "lagrangian+core"
+            label += "+core"
             x_best = x_core
             nnz = surviving_nnz(x_best)
         if closed(x_best) or (left() is not None and left() < 0.05):
