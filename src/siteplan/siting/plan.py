@@ -11,14 +11,14 @@ import numpy as np
 
 from siteplan.model.scenario import Scenario
 from siteplan.optimize import SolveStatus, solve_milp
-from siteplan.optimize.backends import check_result
-from siteplan.optimize.milp import relative_gap
+from siteplan.optimize.backends import check_result, with_fallback
+from siteplan.optimize.milp import MilpResult, relative_gap
 from siteplan.siting.diagnose import Finding, elastic_diagnosis, structural_checks, uncoverable_findings
 from siteplan.siting.inputs import SitingInputs, SitingWeights, siting_inputs
 from siteplan.siting.model import build_siting_model
 from siteplan.siting.improve import area_search
 from siteplan.siting.lagrange import lagrangian_bound
-from siteplan.siting.warmstart import complete_start, greedy_start
+from siteplan.siting.warmstart import complete_start, start_plan
 
 #: Models with more non-zeros than this, when the solve is time-limited, are solved by
 #: the area search and bounded by the Lagrangian relaxation instead of one MILP (HiGHS's
@@ -123,8 +123,13 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     ``time_limit`` counts from ``t_start`` (a ``time.perf_counter()`` value; default: the
     call), so that the checks and the model build are inside it too.
 
-    The greedy start, completed by an LP over its continuous columns, is the solver's warm
-    start. On models with more than ``lagrangian_min_nnz`` non-zeros and a time limit, the
+    The greedy start, completed by an LP over its continuous columns, is the first feasible
+    plan. On the MILP path it is the *fallback incumbent*: HiGHS searches without it (a MIP
+    start switches off HiGHS's root rounding heuristics; Shantou-2016 and its x2 copy then
+    took 2-3x longer to the same gap or missed it), and the plan is the start, with HiGHS's
+    proven bound, whenever HiGHS ends without a better solution (``model_size["plan_is_start"]``
+    is then 1). When the limit is spent before the MILP starts, the plan is the start with
+    no bound. On models with more than ``lagrangian_min_nnz`` non-zeros and a time limit, the
     start is improved area by area (:mod:`siteplan.siting.improve`) for a share of the limit
     and the rest goes to a Lagrangian bound (:mod:`siteplan.siting.lagrange`) instead of
     one MILP over the whole model; the plan is the improved start, with that bound.
@@ -143,16 +148,20 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     spec = model.spec
     # the time limit covers everything from t_start: checks, model build, warm start, bound, MILP
     t_solve = t0 if t_start is None else t_start
-    start = greedy_start(inp, model)
+    start = start_plan(inp, model)
     if start is not None:
         start = complete_start(model, start, solver=solver, threads=threads,
                                time_limit=None if time_limit is None else max(1.0, 0.1 * time_limit))
     size = {"columns": spec.n_cols, "rows": spec.n_rows, "nonzeros": spec.nnz,
             "integer_columns": int(spec.integrality.sum())}
+    if start is not None and spec.max_violation(start) <= 1e-6:
+        # the first feasible plan: seconds from t_start, and its objective [CNY]
+        size.update(start_seconds=time.perf_counter() - t_solve, start_objective=spec.objective_value(start))
+    else:
+        start = None
     lag = None
     limit = time_limit
-    if (start is not None and time_limit is not None and spec.nnz > lagrangian_min_nnz
-            and spec.max_violation(start) <= 1e-6):
+    if start is not None and time_limit is not None and spec.nnz > lagrangian_min_nnz:
         size["warm_start_objective"] = spec.objective_value(start)
         k = max(1, int(round(np.sqrt(inp.n_sites / SITES_PER_AREA))))
         t = time.perf_counter()
@@ -175,10 +184,24 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
         res = check_result(spec, start, SolveStatus.FEASIBLE, -math.inf, time.perf_counter() - t_solve, solver,
                            "", "area search + Lagrangian bound", gap)
     else:
-        if time_limit is not None:
-            limit = max(1.0, time_limit - (time.perf_counter() - t_solve))
-        res = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed,
-                         warm_start=start)
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t_solve)
+        if left is not None and left <= 0.0 and start is not None:
+            # the limit is spent before the MILP: the plan is the start, with no proven bound
+            res = with_fallback(spec, MilpResult(SolveStatus.TIME_LIMIT_NO_SOLUTION, None, math.nan, -math.inf,
+                                                 math.inf, 0.0, solver, "", "time limit spent before the MILP"),
+                                start, gap)
+        else:
+            # without a start the MILP gets at least a second to find a plan
+            limit = None if left is None else max(1.0, left)
+            # the start is the fallback incumbent, not a MIP start: given to HiGHS it switches
+            # off HiGHS's root rounding heuristics (they run only while HiGHS has no
+            # incumbent), which find a plan within 0.2-0.8 % on Shantou-2016 and its x2 copy,
+            # and the search then runs several times longer to the same gap
+            # (docs/siting-model.md, "Warm start and fallback")
+            res = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed,
+                             fallback=start)
+        # 1 when the plan is the start (the MILP found nothing better), else 0
+        size["plan_is_start"] = int(res.extra.get("solution_source") == "fallback")
     if lag is not None and res.status.has_solution and lag.bound > res.bound:
         # the better of the two proven bounds (both are lower bounds of the same model)
         b = min(lag.bound, res.objective)
