@@ -148,20 +148,12 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     spec = model.spec
     # the time limit covers everything from t_start: checks, model build, warm start, bound, MILP
     t_solve = t0 if t_start is None else t_start
-    start = start_plan(inp, model)
-    if start is not None:
-        start = complete_start(model, start, solver=solver, threads=threads,
-                               time_limit=None if time_limit is None else max(1.0, 0.1 * time_limit))
     size = {"columns": spec.n_cols, "rows": spec.n_rows, "nonzeros": spec.nnz,
             "integer_columns": int(spec.integrality.sum())}
-    if start is not None and spec.max_violation(start) <= 1e-6:
-        # the first feasible plan: seconds from t_start, and its objective [CNY]
-        size.update(start_seconds=time.perf_counter() - t_solve, start_objective=spec.objective_value(start))
-    else:
-        start = None
     lag = None
-    limit = time_limit
-    if start is not None and time_limit is not None and spec.nnz > lagrangian_min_nnz:
+    large = time_limit is not None and spec.nnz > lagrangian_min_nnz
+    start = _start(inp, model, size, t_solve, time_limit, solver, threads) if large else None
+    if start is not None:
         size["warm_start_objective"] = spec.objective_value(start)
         k = max(1, int(round(np.sqrt(inp.n_sites / SITES_PER_AREA))))
         t = time.perf_counter()
@@ -184,24 +176,9 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
         res = check_result(spec, start, SolveStatus.FEASIBLE, -math.inf, time.perf_counter() - t_solve, solver,
                            "", "area search + Lagrangian bound", gap)
     else:
-        left = None if time_limit is None else time_limit - (time.perf_counter() - t_solve)
-        if left is not None and left <= 0.0 and start is not None:
-            # the limit is spent before the MILP: the plan is the start, with no proven bound
-            res = with_fallback(spec, MilpResult(SolveStatus.TIME_LIMIT_NO_SOLUTION, None, math.nan, -math.inf,
-                                                 math.inf, 0.0, solver, "", "time limit spent before the MILP"),
-                                start, gap)
-        else:
-            # without a start the MILP gets at least a second to find a plan
-            limit = None if left is None else max(1.0, left)
-            # the start is the fallback incumbent, not a MIP start: given to HiGHS it switches
-            # off HiGHS's root rounding heuristics (they run only while HiGHS has no
-            # incumbent), which find a plan within 0.2-0.8 % on Shantou-2016 and its x2 copy,
-            # and the search then runs several times longer to the same gap
-            # (docs/siting-model.md, "Warm start and fallback")
-            res = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed,
-                             fallback=start)
-        # 1 when the plan is the start (the MILP found nothing better), else 0
-        size["plan_is_start"] = int(res.extra.get("solution_source") == "fallback")
+        # (a large model without a start: the greedy already failed, it is not built again)
+        res = _milp_with_fallback(inp, model, size, t_solve, time_limit, gap, solver, threads, seed,
+                                  build_start=not large)
     if lag is not None and res.status.has_solution and lag.bound > res.bound:
         # the better of the two proven bounds (both are lower bounds of the same model)
         b = min(lag.bound, res.objective)
@@ -226,6 +203,80 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     return _plan(inp, status=res.status.value, findings=findings, result=res, t0=t0, size=size,
                  site_phase=site_phase, station_site=model.slot_site[qs][order],
                  station_op=model.slot_op[qs][order], station_phase=ps[order].astype(np.int64))
+
+
+def _start(inp: SitingInputs, model, size: dict, t_solve: float, time_limit, solver, threads,
+           raw: np.ndarray | None = None) -> np.ndarray | None:
+    """The completed greedy start (``raw``: the greedy vector when already built), or None;
+    records when it was there and its objective in ``size``."""
+    spec = model.spec
+    if raw is None:
+        raw = start_plan(inp, model)
+        if raw is not None:
+            size["start_seconds"] = time.perf_counter() - t_solve
+    if raw is None:
+        return None
+    x = complete_start(model, raw, solver=solver, threads=threads,
+                       time_limit=None if time_limit is None else max(1.0, 0.1 * time_limit))
+    if spec.max_violation(x) > 1e-6:
+        size.pop("start_seconds", None)
+        return None
+    size["start_objective"] = spec.objective_value(x)
+    return x
+
+
+def _milp_with_fallback(inp: SitingInputs, model, size: dict, t_solve: float, time_limit, gap, solver, threads,
+                        seed, build_start: bool = True):
+    """The MILP over the whole model, with the completed greedy start as its fallback
+    incumbent (never as a MIP start: it would switch off HiGHS's root rounding).
+
+    HiGHS runs in a worker thread while this one builds the greedy start (HiGHS's solve
+    does not hold the GIL), so the start costs no time on top of the MILP; its completion
+    LP runs after HiGHS (one HiGHS solve at a time in a process), and only when it can
+    matter: HiGHS did not prove the gap, or the raw greedy plan is already cheaper than
+    HiGHS's."""
+    import threading
+
+    spec = model.spec
+    left = None if time_limit is None else time_limit - (time.perf_counter() - t_solve)
+    start = None
+    if left is not None and left <= 0.0:
+        # the limit is spent before the MILP: the plan is the start, with no proven bound
+        if build_start:
+            start = _start(inp, model, size, t_solve, time_limit, solver, threads)
+        res = MilpResult(SolveStatus.TIME_LIMIT_NO_SOLUTION, None, math.nan, -math.inf, math.inf, 0.0, solver, "",
+                         "time limit spent before the MILP")
+    else:
+        # a little of the limit is kept for completing the start after HiGHS; without a
+        # start HiGHS gets at least a second to find a plan
+        limit = None if left is None else max(1.0, left - min(0.02 * left, 5.0))
+        box: dict = {}
+
+        def run():
+            try:
+                box["res"] = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, name="siteplan-siting-milp", daemon=True)
+        worker.start()
+        try:
+            raw = start_plan(inp, model) if build_start else None
+            if raw is not None:
+                size["start_seconds"] = time.perf_counter() - t_solve
+        finally:
+            worker.join()
+        if "error" in box:
+            raise box["error"]
+        res = box["res"]
+        if raw is not None and (res.status != SolveStatus.OPTIMAL or not res.status.has_solution
+                                or spec.objective_value(raw) < res.objective):
+            start = _start(inp, model, size, t_solve, time_limit, solver, threads, raw=raw)
+    if start is not None:
+        res = with_fallback(spec, res, start, gap)
+    # 1 when the plan is the start (the MILP found nothing better), else 0
+    size["plan_is_start"] = int(res.extra.get("solution_source") == "fallback")
+    return res
 
 
 def _plan(inp: SitingInputs, *, status, findings, result, t0, site_phase, station_site, station_op, station_phase,
