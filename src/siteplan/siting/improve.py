@@ -62,12 +62,9 @@ def _restrict(spec: MilpSpec, A: sp.csc_matrix, free: np.ndarray, x: np.ndarray)
 
 
 def area_search(inp: SitingInputs, model: SitingModel, start: np.ndarray, *, time_limit: float, k: int = 4,
-                solver: str = "highs", threads: int | None = None, seed: int = 0,
-                mip_start: bool = True) -> tuple[np.ndarray, int]:
+                solver: str = "highs", threads: int | None = None, seed: int = 0) -> tuple[np.ndarray, int]:
     """Improve the feasible vector ``start`` area by area within ``time_limit`` [s].
 
-    ``mip_start``: give each area's MILP the incumbent's values as a MIP start (True) or
-    only as its fallback (False; HiGHS then runs its own root heuristics).
     Returns the best vector found and the number of areas that improved it.
     """
     t0 = time.perf_counter()
@@ -114,7 +111,7 @@ def area_search(inp: SitingInputs, model: SitingModel, start: np.ndarray, *, tim
         if cols.size == 0:
             continue
         res = solve_milp(sub, solver=solver, time_limit=share, gap=1e-4, threads=threads, seed=seed,
-                         **({"warm_start": best[cols]} if mip_start else {"fallback": best[cols]}))
+                         warm_start=best[cols])
         if res.status.has_solution and res.objective < best_obj - 1e-9 * abs(best_obj):
             x = best.copy()
             x[cols] = res.x
