@@ -27,6 +27,10 @@ LAGRANGIAN_MIN_NNZ = 1_000_000
 #: Share of the time limit given to the area search on those models [-]; the Lagrangian
 #: search gets the rest.
 AREA_SHARE = 0.6
+#: Share of the time left that HiGHS leaves for building the fallback start after it [-],
+#: and the most it leaves [s].
+START_RESERVE_SHARE = 0.10
+START_RESERVE_MAX_S = 30.0
 #: Sites per area of the area search (k x k areas, k = round(sqrt(sites / this))) [-].
 SITES_PER_AREA = 400
 
@@ -123,13 +127,14 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     ``time_limit`` counts from ``t_start`` (a ``time.perf_counter()`` value; default: the
     call), so that the checks and the model build are inside it too.
 
-    The greedy start, completed by an LP over its continuous columns, is the first feasible
-    plan. On the MILP path it is the *fallback incumbent*: HiGHS searches without it (a MIP
-    start switches off HiGHS's root rounding heuristics; Shantou-2016 and its x2 copy then
-    took 2-3x longer to the same gap or missed it), and the plan is the start, with HiGHS's
-    proven bound, whenever HiGHS ends without a better solution (``model_size["plan_is_start"]``
-    is then 1). When the limit is spent before the MILP starts, the plan is the start with
-    no bound. On models with more than ``lagrangian_min_nnz`` non-zeros and a time limit, the
+    The greedy start, completed by an LP over its continuous columns, is a feasible plan.
+    On the MILP path it is the *fallback incumbent*, never a MIP start (it would switch off
+    HiGHS's root rounding heuristics; Shantou-2016 and its x2 copy then took 2-3x longer to
+    the same gap or missed it): HiGHS runs first, and the start is built only when HiGHS
+    ends without proving the gap; the plan is then the better of the two, with HiGHS's
+    proven bound (``model_size["plan_is_start"]`` is 1 when it is the start). When the
+    limit is spent before the MILP starts, the plan is the start with no bound. On models
+    with more than ``lagrangian_min_nnz`` non-zeros and a time limit, the
     start is improved area by area (:mod:`siteplan.siting.improve`) for a share of the limit
     and the rest goes to a Lagrangian bound (:mod:`siteplan.siting.lagrange`) instead of
     one MILP over the whole model; the plan is the improved start, with that bound.
@@ -205,23 +210,18 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
                  station_op=model.slot_op[qs][order], station_phase=ps[order].astype(np.int64))
 
 
-def _start(inp: SitingInputs, model, size: dict, t_solve: float, time_limit, solver, threads,
-           raw: np.ndarray | None = None) -> np.ndarray | None:
-    """The completed greedy start (``raw``: the greedy vector when already built), or None;
-    records when it was there and its objective in ``size``."""
+def _start(inp: SitingInputs, model, size: dict, t_solve: float, time_limit, solver, threads) -> np.ndarray | None:
+    """The completed greedy start, or None; records when it was there (seconds from
+    ``t_solve``) and its objective in ``size``."""
     spec = model.spec
-    if raw is None:
-        raw = start_plan(inp, model)
-        if raw is not None:
-            size["start_seconds"] = time.perf_counter() - t_solve
+    raw = start_plan(inp, model)
     if raw is None:
         return None
     x = complete_start(model, raw, solver=solver, threads=threads,
                        time_limit=None if time_limit is None else max(1.0, 0.1 * time_limit))
     if spec.max_violation(x) > 1e-6:
-        size.pop("start_seconds", None)
         return None
-    size["start_objective"] = spec.objective_value(x)
+    size.update(start_seconds=time.perf_counter() - t_solve, start_objective=spec.objective_value(x))
     return x
 
 
@@ -230,48 +230,27 @@ def _milp_with_fallback(inp: SitingInputs, model, size: dict, t_solve: float, ti
     """The MILP over the whole model, with the completed greedy start as its fallback
     incumbent (never as a MIP start: it would switch off HiGHS's root rounding).
 
-    HiGHS runs in a worker thread while this one builds the greedy start (HiGHS's solve
-    does not hold the GIL), so the start costs no time on top of the MILP; its completion
-    LP runs after HiGHS (one HiGHS solve at a time in a process), and only when it can
-    matter: HiGHS did not prove the gap, or the raw greedy plan is already cheaper than
-    HiGHS's."""
-    import threading
-
+    HiGHS runs first, right after the model build; the start is built after it, and only
+    when HiGHS did not prove the gap (or found no plan), so a solve that reaches the gap
+    costs exactly the MILP. HiGHS's limit keeps a reserve of what is left for building the
+    start (10 %, at least 2 s, at most 30 s). Building the start while HiGHS runs was
+    measured slower: the greedy's Python holds the GIL that HiGHS's interrupt callbacks
+    (the watchdog) need."""
     spec = model.spec
     left = None if time_limit is None else time_limit - (time.perf_counter() - t_solve)
-    start = None
     if left is not None and left <= 0.0:
         # the limit is spent before the MILP: the plan is the start, with no proven bound
-        if build_start:
-            start = _start(inp, model, size, t_solve, time_limit, solver, threads)
         res = MilpResult(SolveStatus.TIME_LIMIT_NO_SOLUTION, None, math.nan, -math.inf, math.inf, 0.0, solver, "",
                          "time limit spent before the MILP")
     else:
-        # a little of the limit is kept for completing the start after HiGHS; without a
-        # start HiGHS gets at least a second to find a plan
-        limit = None if left is None else max(1.0, left - min(0.02 * left, 5.0))
-        box: dict = {}
-
-        def run():
-            try:
-                box["res"] = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
-                box["error"] = exc
-
-        worker = threading.Thread(target=run, name="siteplan-siting-milp", daemon=True)
-        worker.start()
-        try:
-            raw = start_plan(inp, model) if build_start else None
-            if raw is not None:
-                size["start_seconds"] = time.perf_counter() - t_solve
-        finally:
-            worker.join()
-        if "error" in box:
-            raise box["error"]
-        res = box["res"]
-        if raw is not None and (res.status != SolveStatus.OPTIMAL or not res.status.has_solution
-                                or spec.objective_value(raw) < res.objective):
-            start = _start(inp, model, size, t_solve, time_limit, solver, threads, raw=raw)
+        reserve = 0.0 if left is None or not build_start else min(START_RESERVE_MAX_S,
+                                                                 max(2.0, START_RESERVE_SHARE * left))
+        # without a start to fall back on HiGHS gets at least a second to find a plan
+        limit = None if left is None else max(1.0, left - reserve)
+        res = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed)
+    start = None
+    if build_start and res.status != SolveStatus.OPTIMAL:
+        start = _start(inp, model, size, t_solve, time_limit, solver, threads)
     if start is not None:
         res = with_fallback(spec, res, start, gap)
     # 1 when the plan is the start (the MILP found nothing better), else 0
