@@ -140,9 +140,10 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     one MILP over the whole model; the plan is the improved start, with that bound.
     """
     t0 = time.perf_counter()
-    findings = structural_checks(inp, best_rsrp)
+    unc = uncoverable_findings(inp, best_rsrp)
+    findings = structural_checks(inp, best_rsrp, uncoverable=unc)
     if inp.uncoverable == "exclude":
-        _, masks = uncoverable_findings(inp)
+        masks = unc[1]
         inp = replace(inp, targets=tuple(replace(t, exclude=m) for t, m in zip(inp.targets, masks)))
     P = inp.n_phases
     empty_plan = dict(site_phase=np.full(inp.n_sites, -1, dtype=np.int64), station_site=np.zeros(0, np.int64),
