@@ -63,9 +63,9 @@ def _child(size: str, limit: float) -> dict:
     plan = plan_sites(sc, cov, time_limit=limit)
     out["siting_s"] = time.perf_counter() - t
     out.update(status=plan.status, objective=plan.objective, bound=plan.bound, gap=plan.gap,
-               # when the first feasible plan (the completed greedy start) was there [s], and
-               # whether the returned plan is that start (the MILP found nothing better)
-               first_plan_s=plan.model_size.get("start_seconds", math.nan),
+               # when the greedy start was built [s from the call] (nan: not needed, HiGHS
+               # proved the gap first), and whether the plan is that start (1) or HiGHS's (0)
+               siting_start_s=plan.model_size.get("start_seconds", math.nan),
                plan_is_start=plan.model_size.get("plan_is_start", 0))
     if sc.roads.n_nodes:
         # without a siting plan (none found in the limit) the facilities are still routed
