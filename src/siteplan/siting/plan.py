@@ -234,9 +234,9 @@ def _milp_with_fallback(inp: SitingInputs, model, size: dict, t_solve: float, ti
     HiGHS runs first, right after the model build; the start is built after it, and only
     when HiGHS did not prove the gap (or found no plan), so a solve that reaches the gap
     costs exactly the MILP. HiGHS's limit keeps a reserve of what is left for building the
-    start (10 %, at least 2 s, at most 30 s). Building the start while HiGHS runs was
-    measured slower: the greedy's Python holds the GIL that HiGHS's interrupt callbacks
-    (the watchdog) need."""
+    start (10 %, at least 2 s, at most 30 s). Building the start while HiGHS ran in a
+    worker thread was measured slower in wall time (likely the GIL: the greedy's Python
+    holds it while HiGHS's interrupt callbacks, the watchdog's, wait for it)."""
     spec = model.spec
     left = None if time_limit is None else time_limit - (time.perf_counter() - t_solve)
     if left is not None and left <= 0.0:
