@@ -62,7 +62,11 @@ def _child(size: str, limit: float) -> dict:
     t = time.perf_counter()
     plan = plan_sites(sc, cov, time_limit=limit)
     out["siting_s"] = time.perf_counter() - t
-    out.update(status=plan.status, objective=plan.objective, bound=plan.bound, gap=plan.gap)
+    out.update(status=plan.status, objective=plan.objective, bound=plan.bound, gap=plan.gap,
+               # when the greedy start was built [s from the call] (nan: not needed, HiGHS
+               # proved the gap first), and whether the plan is that start (1) or HiGHS's (0)
+               siting_start_s=plan.model_size.get("start_seconds", math.nan),
+               plan_is_start=plan.model_size.get("plan_is_start", 0))
     if sc.roads.n_nodes:
         # without a siting plan (none found in the limit) the facilities are still routed
         t = time.perf_counter()

@@ -118,10 +118,14 @@ def uncoverable_findings(inp: SitingInputs, best_rsrp=None) -> tuple[list[Findin
     return out, masks
 
 
-def structural_checks(inp: SitingInputs, best_rsrp=None) -> list[Finding]:
+def structural_checks(inp: SitingInputs, best_rsrp=None, uncoverable=None) -> list[Finding]:
     """Checks that need no solve: uncoverable villages, quotas beyond the candidate pool or
-    the free tenancy, budgets below the cheapest way to meet a phase's quotas."""
-    findings, _ = uncoverable_findings(inp, best_rsrp)
+    the free tenancy, budgets below the cheapest way to meet a phase's quotas.
+
+    ``uncoverable``: the result of :func:`uncoverable_findings` when the caller already
+    has it (it is not computed twice)."""
+    findings, _ = uncoverable if uncoverable is not None else uncoverable_findings(inp, best_rsrp)
+    findings = list(findings)
     C = int((~inp.existing).sum())
     min_sites = inp.quotas_sites[:, 0]
     cum = np.cumsum(min_sites)

@@ -11,14 +11,14 @@ import numpy as np
 
 from siteplan.model.scenario import Scenario
 from siteplan.optimize import SolveStatus, solve_milp
-from siteplan.optimize.backends import check_result
-from siteplan.optimize.milp import relative_gap
+from siteplan.optimize.backends import check_result, with_fallback
+from siteplan.optimize.milp import MilpResult, relative_gap
 from siteplan.siting.diagnose import Finding, elastic_diagnosis, structural_checks, uncoverable_findings
 from siteplan.siting.inputs import SitingInputs, SitingWeights, siting_inputs
 from siteplan.siting.model import build_siting_model
 from siteplan.siting.improve import area_search
 from siteplan.siting.lagrange import lagrangian_bound
-from siteplan.siting.warmstart import complete_start, greedy_start
+from siteplan.siting.warmstart import complete_start, start_plan
 
 #: Models with more non-zeros than this, when the solve is time-limited, are solved by
 #: the area search and bounded by the Lagrangian relaxation instead of one MILP (HiGHS's
@@ -27,6 +27,10 @@ LAGRANGIAN_MIN_NNZ = 1_000_000
 #: Share of the time limit given to the area search on those models [-]; the Lagrangian
 #: search gets the rest.
 AREA_SHARE = 0.6
+#: Share of the time left that HiGHS leaves for building the fallback start after it [-],
+#: and the most it leaves [s].
+START_RESERVE_SHARE = 0.10
+START_RESERVE_MAX_S = 30.0
 #: Sites per area of the area search (k x k areas, k = round(sqrt(sites / this))) [-].
 SITES_PER_AREA = 400
 
@@ -123,16 +127,23 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     ``time_limit`` counts from ``t_start`` (a ``time.perf_counter()`` value; default: the
     call), so that the checks and the model build are inside it too.
 
-    The greedy start, completed by an LP over its continuous columns, is the solver's warm
-    start. On models with more than ``lagrangian_min_nnz`` non-zeros and a time limit, the
+    The greedy start, completed by an LP over its continuous columns, is a feasible plan.
+    On the MILP path it is the *fallback incumbent*, never a MIP start (it would switch off
+    HiGHS's root rounding heuristics; Shantou-2016 and its x2 copy then took 2-3x longer to
+    the same gap or missed it): HiGHS runs first, and the start is built only when HiGHS
+    ends without proving the gap; the plan is then the better of the two, with HiGHS's
+    proven bound (``model_size["plan_is_start"]`` is 1 when it is the start). When the
+    limit is spent before the MILP starts, the plan is the start with no bound. On models
+    with more than ``lagrangian_min_nnz`` non-zeros and a time limit, the
     start is improved area by area (:mod:`siteplan.siting.improve`) for a share of the limit
     and the rest goes to a Lagrangian bound (:mod:`siteplan.siting.lagrange`) instead of
     one MILP over the whole model; the plan is the improved start, with that bound.
     """
     t0 = time.perf_counter()
-    findings = structural_checks(inp, best_rsrp)
+    unc = uncoverable_findings(inp, best_rsrp)
+    findings = structural_checks(inp, best_rsrp, uncoverable=unc)
     if inp.uncoverable == "exclude":
-        _, masks = uncoverable_findings(inp)
+        masks = unc[1]
         inp = replace(inp, targets=tuple(replace(t, exclude=m) for t, m in zip(inp.targets, masks)))
     P = inp.n_phases
     empty_plan = dict(site_phase=np.full(inp.n_sites, -1, dtype=np.int64), station_site=np.zeros(0, np.int64),
@@ -143,16 +154,12 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     spec = model.spec
     # the time limit covers everything from t_start: checks, model build, warm start, bound, MILP
     t_solve = t0 if t_start is None else t_start
-    start = greedy_start(inp, model)
-    if start is not None:
-        start = complete_start(model, start, solver=solver, threads=threads,
-                               time_limit=None if time_limit is None else max(1.0, 0.1 * time_limit))
     size = {"columns": spec.n_cols, "rows": spec.n_rows, "nonzeros": spec.nnz,
             "integer_columns": int(spec.integrality.sum())}
     lag = None
-    limit = time_limit
-    if (start is not None and time_limit is not None and spec.nnz > lagrangian_min_nnz
-            and spec.max_violation(start) <= 1e-6):
+    large = time_limit is not None and spec.nnz > lagrangian_min_nnz
+    start = _start(inp, model, size, t_solve, time_limit, solver, threads) if large else None
+    if start is not None:
         size["warm_start_objective"] = spec.objective_value(start)
         k = max(1, int(round(np.sqrt(inp.n_sites / SITES_PER_AREA))))
         t = time.perf_counter()
@@ -175,10 +182,9 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
         res = check_result(spec, start, SolveStatus.FEASIBLE, -math.inf, time.perf_counter() - t_solve, solver,
                            "", "area search + Lagrangian bound", gap)
     else:
-        if time_limit is not None:
-            limit = max(1.0, time_limit - (time.perf_counter() - t_solve))
-        res = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed,
-                         warm_start=start)
+        # (a large model without a start: the greedy already failed, it is not built again)
+        res = _milp_with_fallback(inp, model, size, t_solve, time_limit, gap, solver, threads, seed,
+                                  build_start=not large)
     if lag is not None and res.status.has_solution and lag.bound > res.bound:
         # the better of the two proven bounds (both are lower bounds of the same model)
         b = min(lag.bound, res.objective)
@@ -203,6 +209,54 @@ def solve_siting(inp: SitingInputs, *, solver: str = "highs", time_limit: float 
     return _plan(inp, status=res.status.value, findings=findings, result=res, t0=t0, size=size,
                  site_phase=site_phase, station_site=model.slot_site[qs][order],
                  station_op=model.slot_op[qs][order], station_phase=ps[order].astype(np.int64))
+
+
+def _start(inp: SitingInputs, model, size: dict, t_solve: float, time_limit, solver, threads) -> np.ndarray | None:
+    """The completed greedy start, or None; records when it was there (seconds from
+    ``t_solve``) and its objective in ``size``."""
+    spec = model.spec
+    raw = start_plan(inp, model)
+    if raw is None:
+        return None
+    x = complete_start(model, raw, solver=solver, threads=threads,
+                       time_limit=None if time_limit is None else max(1.0, 0.1 * time_limit))
+    if spec.max_violation(x) > 1e-6:
+        return None
+    size.update(start_seconds=time.perf_counter() - t_solve, start_objective=spec.objective_value(x))
+    return x
+
+
+def _milp_with_fallback(inp: SitingInputs, model, size: dict, t_solve: float, time_limit, gap, solver, threads,
+                        seed, build_start: bool = True):
+    """The MILP over the whole model, with the completed greedy start as its fallback
+    incumbent (never as a MIP start: it would switch off HiGHS's root rounding).
+
+    HiGHS runs first, right after the model build; the start is built after it, and only
+    when HiGHS did not prove the gap (or found no plan), so a solve that reaches the gap
+    costs exactly the MILP. HiGHS's limit keeps a reserve of what is left for building the
+    start (10 %, at least 2 s, at most 30 s). Building the start while HiGHS ran in a
+    worker thread was measured slower in wall time (likely the GIL: the greedy's Python
+    holds it while HiGHS's interrupt callbacks, the watchdog's, wait for it)."""
+    spec = model.spec
+    left = None if time_limit is None else time_limit - (time.perf_counter() - t_solve)
+    if left is not None and left <= 0.0:
+        # the limit is spent before the MILP: the plan is the start, with no proven bound
+        res = MilpResult(SolveStatus.TIME_LIMIT_NO_SOLUTION, None, math.nan, -math.inf, math.inf, 0.0, solver, "",
+                         "time limit spent before the MILP")
+    else:
+        reserve = 0.0 if left is None or not build_start else min(START_RESERVE_MAX_S,
+                                                                 max(2.0, START_RESERVE_SHARE * left))
+        # without a start to fall back on HiGHS gets at least a second to find a plan
+        limit = None if left is None else max(1.0, left - reserve)
+        res = solve_milp(spec, solver=solver, time_limit=limit, gap=gap, threads=threads, seed=seed)
+    start = None
+    if build_start and res.status != SolveStatus.OPTIMAL:
+        start = _start(inp, model, size, t_solve, time_limit, solver, threads)
+    if start is not None:
+        res = with_fallback(spec, res, start, gap)
+    # 1 when the plan is the start (the MILP found nothing better), else 0
+    size["plan_is_start"] = int(res.extra.get("solution_source") == "fallback")
+    return res
 
 
 def _plan(inp: SitingInputs, *, status, findings, result, t0, site_phase, station_site, station_op, station_phase,

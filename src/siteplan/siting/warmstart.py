@@ -27,7 +27,7 @@ from siteplan.optimize import solve_milp
 from siteplan.siting.inputs import SitingInputs
 from siteplan.siting.model import SitingModel, _village_servers, covered_now, slot_coverage
 
-__all__ = ["greedy_start", "complete_start"]
+__all__ = ["greedy_start", "complete_start", "start_plan"]
 
 
 class _Traffic:
@@ -109,8 +109,13 @@ def _lazy_best(items, value, usable, count: int, positive_only: bool, add) -> in
     return done
 
 
-def greedy_start(inp: SitingInputs, model: SitingModel) -> np.ndarray | None:
-    """A feasible start vector for ``model`` built greedily, or ``None``."""
+def greedy_start(inp: SitingInputs, model: SitingModel, *, ahead: bool = False) -> np.ndarray | None:
+    """A feasible start vector for ``model`` built greedily, or ``None``.
+
+    ``ahead``: after the points due in a phase, cover the points of later targets too, as
+    far as the phase's quota band allows (for scenarios whose later bands are too narrow
+    to cover what falls due then; :func:`start_plan` tries this when the plain order fails).
+    """
     P = inp.n_phases
     slot_site, slot_op = model.slot_site, model.slot_op
     Q = slot_site.size
@@ -144,6 +149,12 @@ def greedy_start(inp: SitingInputs, model: SitingModel) -> np.ndarray | None:
             if t.phase <= p:
                 need |= np.isin(inp.point_village, t.villages)
         need &= ~served & ~exclude
+        later_need = np.zeros(inp.n_points, dtype=bool)
+        if ahead:
+            for t in inp.targets:
+                if t.phase > p:
+                    later_need |= np.isin(inp.point_village, t.villages)
+            later_need &= ~served & ~exclude & ~need
 
         def add(q):
             nonlocal n_sites, n_st
@@ -189,6 +200,23 @@ def greedy_start(inp: SitingInputs, model: SitingModel) -> np.ndarray | None:
             newly[A[:, q].indices] = True
             served |= newly
             need &= ~newly
+        # 1b. (ahead) points of later targets, while the phase's band has room
+        while later_need.any():
+            gain = np.asarray(A[later_need].sum(axis=0)).ravel()
+            cost = st_cost + np.where(built[slot_site], 0.0, inp.build_cost[slot_site])
+            ok = addable() & (gain > 0)
+            if hi_q >= 0:
+                # keep room in the station band for the new sites the phase's minimum still needs
+                reserve = np.maximum(0, lo_s - n_sites - (~built[slot_site]).astype(np.int64))
+                ok &= n_st + 1 + reserve <= hi_q
+            if not ok.any():
+                break
+            q = int(np.argmax(np.where(ok, gain / np.maximum(cost, 1.0), -1.0)))
+            add(q)
+            newly = np.zeros(inp.n_points, dtype=bool)
+            newly[A[:, q].indices] = True
+            served |= newly
+            later_need &= ~newly
         later = float(disc[p:].sum())          # a station serves from phase p on
 
         def site_value(q):
@@ -275,3 +303,12 @@ def complete_start(model: SitingModel, start: np.ndarray, *, solver: str = "high
     out = np.asarray(res.x, dtype=np.float64).copy()
     out[ints] = lo[ints]
     return out
+
+
+def start_plan(inp: SitingInputs, model: SitingModel) -> np.ndarray | None:
+    """The greedy start (:func:`greedy_start`), retried covering later targets ahead of
+    time when the plain order runs into a quota band; ``None`` when both fail."""
+    x = greedy_start(inp, model)
+    if x is None:
+        x = greedy_start(inp, model, ahead=True)
+    return x

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -25,7 +26,7 @@ import numpy as np
 from siteplan.exceptions import ModelError, SolverError
 from siteplan.optimize.milp import MilpResult, MilpSpec, SolveStatus, relative_gap
 
-__all__ = ["SOLVERS", "solve_milp", "available_solvers", "check_result", "WATCHDOG_GRACE_S"]
+__all__ = ["SOLVERS", "solve_milp", "available_solvers", "check_result", "with_fallback", "WATCHDOG_GRACE_S"]
 
 #: A backend overrunning its time limit by more than this factor (plus grace) is stopped.
 WATCHDOG_FACTOR = 1.10
@@ -192,7 +193,8 @@ def check_result(spec: MilpSpec, x: np.ndarray | None, claimed: SolveStatus, bou
 def solve_milp(spec: MilpSpec, solver: str = "highs", *, time_limit: float | None = None,
                gap: float = 0.0, threads: int | None = None,
                warm_start: np.ndarray | None = None, seed: int = 0,
-               verbose: bool = False, emphasis: str = "balanced") -> MilpResult:
+               verbose: bool = False, emphasis: str = "balanced",
+               fallback: np.ndarray | None = None) -> MilpResult:
     """Solve ``spec`` with the backend called ``solver``.
 
     Parameters
@@ -209,6 +211,11 @@ def solve_milp(spec: MilpSpec, solver: str = "highs", *, time_limit: float | Non
     verbose : print the solver's log.
     emphasis : "balanced" (solver defaults) or "bound" (primal heuristics off: use it when
         the warm start is already good and the time should go to proving the bound).
+    fallback : a full-length feasible vector that is *not* given to the solver but
+        returned (re-checked, with the solver's proven bound and the gap from it) when the
+        solver ends without a solution at least as good, e.g. at its time limit. Unlike
+        ``warm_start`` it leaves the solver's own search unchanged (HiGHS runs its root
+        rounding heuristics only while it has no incumbent); ignored when infeasible.
     """
     if solver not in SOLVERS:
         raise ModelError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")
@@ -222,12 +229,45 @@ def solve_milp(spec: MilpSpec, solver: str = "highs", *, time_limit: float | Non
         warm_start = np.asarray(warm_start, dtype=np.float64)
         if warm_start.shape != (spec.n_cols,):
             raise ModelError(f"warm_start must have length {spec.n_cols}, got {warm_start.shape}")
+    if fallback is not None:
+        fallback = np.asarray(fallback, dtype=np.float64)
+        if fallback.shape != (spec.n_cols,):
+            raise ModelError(f"fallback must have length {spec.n_cols}, got {fallback.shape}")
     t0 = time.perf_counter()
     try:
-        return SOLVERS[solver](spec, time_limit=time_limit, gap=gap, threads=threads,
-                               warm_start=warm_start, seed=seed, verbose=verbose, emphasis=emphasis)
+        res = SOLVERS[solver](spec, time_limit=time_limit, gap=gap, threads=threads,
+                              warm_start=warm_start, seed=seed, verbose=verbose, emphasis=emphasis)
     except SolverError:
         raise
     except Exception as exc:  # a crash inside a backend is reported, not propagated raw
-        return MilpResult(SolveStatus.ERROR, None, math.nan, -math.inf if spec.sense == "min" else math.inf,
-                          math.inf, time.perf_counter() - t0, solver, "", f"{type(exc).__name__}: {exc}")
+        res = MilpResult(SolveStatus.ERROR, None, math.nan, -math.inf if spec.sense == "min" else math.inf,
+                         math.inf, time.perf_counter() - t0, solver, "", f"{type(exc).__name__}: {exc}")
+    return res if fallback is None else with_fallback(spec, res, fallback, gap)
+
+
+def with_fallback(spec: MilpSpec, res: MilpResult, fallback: np.ndarray, gap_tol: float) -> MilpResult:
+    """``res``, or the feasible vector ``fallback`` when ``res`` has no solution at least as
+    good: then with ``res``'s bound (when it has one; a solver that claimed infeasibility
+    gives none) and the gap from it, status ``OPTIMAL`` when that gap is within
+    ``gap_tol``, else ``FEASIBLE``. ``extra["solution_source"]`` says which one it is."""
+    maximise = spec.sense == "max"
+    x = np.asarray(fallback, dtype=np.float64).copy()
+    x[spec.integrality] = np.round(x[spec.integrality])
+    viol = spec.max_violation(x)
+    if viol > FEASIBILITY_TOL:
+        return replace(res, message=f"{res.message}; fallback ignored: it violates the model by {viol:.3g}",
+                       extra={**res.extra, "solution_source": "solver"})
+    fobj = spec.objective_value(x)
+    if res.status.has_solution and res.x is not None and (res.objective >= fobj if maximise else res.objective <= fobj):
+        return replace(res, extra={**res.extra, "solution_source": "solver"})
+    bound = res.bound
+    why = "the solver found no solution" if not res.status.has_solution else \
+        f"the solver's best ({res.objective:.10g}) is worse"
+    if res.status in (SolveStatus.INFEASIBLE, SolveStatus.ERROR) or math.isnan(bound):
+        # a claim of infeasibility is refuted by the feasible fallback; an error proves nothing
+        bound = math.inf if maximise else -math.inf
+    out = check_result(spec, x, SolveStatus.FEASIBLE, bound, res.seconds, res.solver, res.solver_version,
+                       f"{res.message}; returned the fallback start ({why})", gap_tol)
+    if out.status == SolveStatus.FEASIBLE and out.gap <= max(gap_tol, 1e-9) + 1e-12:
+        out = replace(out, status=SolveStatus.OPTIMAL)
+    return replace(out, extra={**res.extra, "solution_source": "fallback"})
