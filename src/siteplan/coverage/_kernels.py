@@ -234,7 +234,11 @@ def _atan_fast(u):
     au = abs(u)
     big = au > _TAN_3PI_8
     mid = au > _TAN_PI_8
-    x = -1.0 / au if big else ((au - 1.0) / (au + 1.0) if mid else au)
+    # one division for the three ranges (-1/au, (au - 1)/(au + 1), au/1: the same
+    # quotients as three separate expressions; a vectorised select computes both sides)
+    num = -1.0 if big else (au - 1.0 if mid else au)
+    den = au if big else (au + 1.0 if mid else 1.0)
+    x = num / den
     a = (_PI_2 if big else (_PI_4 if mid else 0.0)) + _atan_small(x)
     return -a if u < 0.0 else a
 
