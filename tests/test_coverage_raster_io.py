@@ -375,3 +375,75 @@ rsrp, srv = best_server_raster([200.0, 600.0, 610.0], [600.0, 300.0, 500.0], [30
     assert m.sum() > 50
     np.testing.assert_allclose(got["rsrp"][m], ns["rsrp"][m], rtol=0, atol=1e-4)
     assert np.array_equal(got["srv"], ns["srv"])
+
+
+def test_ray_last_step_matches_brute_force():
+    """The sweep's clipping: last step k <= n_step whose point lies in the box, against a
+    scan over k (rays from inside, from outside towards and away from the box, axis
+    parallel)."""
+    from siteplan.coverage import _kernels as CK
+
+    rng = np.random.default_rng(11)
+    nx1, ny1, margin, n_step = 29.0, 19.0, 2.0, 60
+    cases = [(rng.uniform(-40, 70), rng.uniform(-40, 60), *(rng.standard_normal(2)))
+             for _ in range(3000)]
+    cases += [(5.0, 5.0, 0.0, 1.0), (5.0, 5.0, -1.0, 0.0), (-10.0, 5.0, 0.0, 1.0),
+              (5.0, 50.0, 1.0, 0.0), (40.0, 5.0, -1.0, 0.0)]
+    n_clip = 0
+    for fx0, fy0, dfx, dfy in cases:
+        got = CK._ray_last_step(fx0, fy0, dfx, dfy, nx1, ny1, margin, n_step)
+        exp = 0
+        for k in range(1, n_step + 1):
+            x, y = fx0 + k * dfx, fy0 + k * dfy
+            if -margin <= x <= nx1 + margin and -margin <= y <= ny1 + margin:
+                exp = k
+        # float rounding at the box's edge may move the last step by one: a larger k
+        # (one more sample computed) is harmless; a smaller one must not happen there
+        assert got == exp or (got == exp + 1 and abs(
+            min(fx0 + got * dfx + margin, nx1 + margin - fx0 - got * dfx,
+                fy0 + got * dfy + margin, ny1 + margin - fy0 - got * dfy)) < 1e-9), \
+            (fx0, fy0, dfx, dfy, got, exp)
+        n_clip += 0 < got < n_step
+        assert CK._ray_last_step(fx0, fy0, dfx, dfy, nx1, ny1, np.inf, n_step) == n_step
+    assert n_clip > 300
+
+
+@pytest.mark.parametrize("rma_los", ["terrain", "nlos"])
+def test_sweep_clipping_reads_no_unwritten_sample(monkeypatch, rma_los):
+    """The sweep stops each radial block where it leaves the raster (plus a margin) and
+    writes LOS flags only when RMa terrain LOS reads them: with the polar buffers
+    pre-filled with poison (v = 1e30, LOS flag 2) the raster equals, to the bit, the one
+    from an unclipped sweep - so no pixel reads a sample that was not computed. Sites
+    inside, on the edge, outside reaching in, and outside out of reach."""
+    from siteplan.coverage import _kernels as CK
+    from siteplan.coverage import raster as R
+
+    t = synthetic_terrain(seed=9, ny=36, nx=41, cell=60.0, dtype=np.int16)
+    w, h = 41 * 60.0, 36 * 60.0
+    sx = t.x_min + np.array([700.0, -500.0, w + 300.0, 1200.0, w / 2, -3000.0, 30.0, w - 10.0])
+    sy = t.y_max - np.array([900.0, 1000.0, 400.0, h + 600.0, h / 2, 500.0, 20.0, h + 40.0])
+    radii = np.array([1500.0, 1400.0, 1100.0, 1300.0, 2600.0, 1200.0, 2000.0, 1700.0])
+    params = LinkParams(bands=(BandParams(900.0, 31.0, "hata"), BandParams(2600.0, 33.0, "rma")),
+                        diffraction="bullington", threshold_dbm=-130.0, rma_los=rma_los)
+    real = R._aligned_empty
+
+    def poisoned(n, dtype):
+        a = real(n, dtype)
+        a[:] = 1e30 if np.dtype(dtype) == np.float32 else 2
+        return a
+
+    monkeypatch.setattr(R, "_aligned_empty", poisoned)
+    for limit in (10**12, 0):
+        monkeypatch.setattr(CK, "SERIAL_WORK_LIMIT", limit)
+        monkeypatch.setattr(CK, "SWEEP_CLIP_MARGIN", np.inf)
+        full, s_full = best_server_raster(sx, sy, 30.0, params, t, 0.0, radii)
+        monkeypatch.setattr(CK, "SWEEP_CLIP_MARGIN", 2.0)
+        for values in (10**9, 30_000):
+            got, s_got = best_server_raster(sx, sy, 30.0, params, t, 0.0, radii,
+                                            batch_values=values)
+            assert np.array_equal(got, full) and np.array_equal(s_got, s_full)
+    assert np.isfinite(full).all() and len(np.unique(s_full)) >= 6
+    # the poison is visible where the margin is too small (the test can fail)
+    monkeypatch.setattr(CK, "SWEEP_CLIP_MARGIN", -3.0)
+    bad, _ = best_server_raster(sx, sy, 30.0, params, t, 0.0, radii)
+    assert not np.array_equal(bad, full)

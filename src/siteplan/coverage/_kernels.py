@@ -234,7 +234,11 @@ def _atan_fast(u):
     au = abs(u)
     big = au > _TAN_3PI_8
     mid = au > _TAN_PI_8
-    x = -1.0 / au if big else ((au - 1.0) / (au + 1.0) if mid else au)
+    # one division for the three ranges (-1/au, (au - 1)/(au + 1), au/1: the same
+    # quotients as three separate expressions; a vectorised select computes both sides)
+    num = -1.0 if big else (au - 1.0 if mid else au)
+    den = au if big else (au + 1.0 if mid else 1.0)
+    x = num / den
     a = (_PI_2 if big else (_PI_4 if mid else 0.0)) + _atan_small(x)
     return -a if u < 0.0 else a
 
@@ -300,15 +304,59 @@ def _polar_stride(n_rad):
     return (n_rad + SWEEP_BLOCK - 1) // SWEEP_BLOCK * SWEEP_BLOCK
 
 
+#: Margin [cells] of the sweep's clipping to the raster (see _ray_last_step): a pixel
+#: reads the polar sample nearest to it, at most sqrt(0.25 + 0.375) < 0.8 cell away
+#: (half a step along the radial, half the radial spacing across), so 2 cells is safe.
+SWEEP_CLIP_MARGIN = 2.0
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _ray_last_step(fx0, fy0, dfx, dfy, nx1, ny1, margin, n_step):
+    """Last step k in [0, n_step] at which the ray (fx0 + k dfx, fy0 + k dfy) (pixel-centre
+    coordinates [cells]) is inside [-margin, nx1 + margin] x [-margin, ny1 + margin];
+    0 when it is not at any step k in [1, n_step]. The box is convex, so beyond it the ray never comes
+    back. ``margin`` = inf: n_step (no clipping)."""
+    t_lo = -np.inf
+    t_hi = np.inf
+    lo = -margin
+    if dfx > 0.0:
+        t_lo = max(t_lo, (lo - fx0) / dfx)
+        t_hi = min(t_hi, (nx1 + margin - fx0) / dfx)
+    elif dfx < 0.0:
+        t_lo = max(t_lo, (nx1 + margin - fx0) / dfx)
+        t_hi = min(t_hi, (lo - fx0) / dfx)
+    elif not (lo <= fx0 <= nx1 + margin):
+        return 0
+    if dfy > 0.0:
+        t_lo = max(t_lo, (lo - fy0) / dfy)
+        t_hi = min(t_hi, (ny1 + margin - fy0) / dfy)
+    elif dfy < 0.0:
+        t_lo = max(t_lo, (ny1 + margin - fy0) / dfy)
+        t_hi = min(t_hi, (lo - fy0) / dfy)
+    elif not (lo <= fy0 <= ny1 + margin):
+        return 0
+    if t_lo > t_hi or t_hi < 1.0 or t_lo > n_step:
+        return 0
+    k_hi = n_step if t_hi >= n_step else int(math.floor(t_hi))
+    k_lo = int(math.ceil(t_lo)) if t_lo > 1.0 else 1
+    return k_hi if k_lo <= k_hi else 0
+
+
 @njit(inline="always", **NJIT_OPTIONS)
 def _sweep_block(dem, ny1, nx1, i_hi, j_hi, di1, dj1, fx0, fy0, step, ic, hts, hm, n_rad,
-                 n_step, c, vscale, inv, isq, sq, r0, v_out, los_out, base):
+                 n_step, c, vscale, inv, isq, sq, r0, v_out, los_out, base, want_los,
+                 clip_margin):
     """Sweep radials [r0, r0 + SWEEP_BLOCK) of one site outwards together; sample k of
     radial r goes to ``v_out[b, base + (k - 1) * stride + r]`` (step-major, stride =
     ``_polar_stride(n_rad)``) for every
     band b. The horizon search does not depend on the wavelength: v of band b is the
     same product times the band's ``vscale[b]``, evaluated last as in the per-band
-    formula, so one sweep serves all bands with the same values."""
+    formula, so one sweep serves all bands with the same values.
+
+    The block stops at the last distance at which one of its radials is still within
+    ``clip_margin`` cells of the raster's pixel centres (:func:`_ray_last_step`): no
+    pixel reads a sample beyond it, so those samples are left unwritten. ``los_out``
+    is written only when ``want_los``."""
     stride = _polar_stride(n_rad)
     m = n_rad - r0
     if m > SWEEP_BLOCK:
@@ -321,15 +369,19 @@ def _sweep_block(dem, ny1, nx1, i_hi, j_hi, di1, dj1, fx0, fy0, step, ic, hts, h
     gk = np.empty(SWEEP_BLOCK)
     wk = np.empty(SWEEP_BLOCK)
     n_b = vscale.shape[0]
+    k_end = 0
     for l in range(m):
         th = 2.0 * math.pi * (r0 + l) / n_rad
         dfx[l] = math.sin(th) * step * ic
         dfy[l] = -math.cos(th) * step * ic
+        ke = _ray_last_step(fx0, fy0, dfx[l], dfy[l], nx1, ny1, clip_margin, n_step)
+        k_end = ke if ke > k_end else k_end
     for l in range(m):
         for b in range(n_b):
             v_out[b, base + r0 + l] = -np.inf
-        los_out[base + r0 + l] = 1
-    for k in range(1, n_step + 1):
+        if want_los:
+            los_out[base + r0 + l] = 1
+    for k in range(1, k_end + 1):
         # elevations of the block's samples at distance k (gathers), then the
         # running-maximum update written with selects so that it vectorises
         for l in range(m):
@@ -350,10 +402,11 @@ def _sweep_block(dem, ny1, nx1, i_hi, j_hi, di1, dj1, fx0, fy0, step, ic, hts, h
                 vs = vscale[b]
                 for l in range(m):
                     v_out[b, row + l] = wk[l] * vs
-            for l in range(m):
-                # S_tim < S_tr in units of 1/step: qmax + half d vs (hrs - hts)/d
-                hrs = gk[l] + hm
-                los_out[row + l] = 1 if (qmax[l] + ck) < (hrs - hts) * ik else 0
+            if want_los:
+                for l in range(m):
+                    # S_tim < S_tr in units of 1/step: qmax + half d vs (hrs - hts)/d
+                    hrs = gk[l] + hm
+                    los_out[row + l] = 1 if (qmax[l] + ck) < (hrs - hts) * ik else 0
         for l in range(m):
             g = gk[l]
             q = (g - hts) * ik - ck
@@ -365,7 +418,8 @@ def _sweep_block(dem, ny1, nx1, i_hi, j_hi, di1, dj1, fx0, fy0, step, ic, hts, h
 
 @njit(**NJIT_PARALLEL_OPTIONS)
 def _sweep_batch_kernel(dem, x_min, y_max, cell, sx, sy, hts, n_rad, n_step, offset,
-                        blk_site, blk_r0, hm, step, lam, inv_ae, v_out, los_out):
+                        blk_site, blk_r0, hm, step, lam, inv_ae, want_los, clip_margin,
+                        v_out, los_out):
     """Fresnel parameter v of the Tx-horizon edge on the polar grids of a batch of sites.
 
     Site s has ``n_rad[s]`` radials (bearing 360 r / n_rad deg) of ``n_step[s]`` samples
@@ -380,7 +434,10 @@ def _sweep_batch_kernel(dem, x_min, y_max, cell, sx, sy, hts, n_rad, n_step, off
     radial, so each point costs O(1). Its v never exceeds the v of Bullington's
     equivalent edge (the Tx-horizon edge lies on the Tx ray before the rays'
     intersection), so the loss is a lower bound of the full Bullington loss on the same
-    profile. ``los_out`` is 1 where the point sees the transmitter (S_tim < S_tr).
+    profile. ``los_out`` is 1 where the point sees the transmitter (S_tim < S_tr);
+    written only when ``want_los`` (the raster reads it only for RMa with terrain LOS).
+    Samples farther than ``clip_margin`` cells outside the DEM's pixel centres, which no
+    raster pixel reads, are not computed (see :func:`_sweep_block`; inf: all).
     Divisions and square roots come from 1/k, 1/sqrt(k) and sqrt(k) tables.
 
     Work items are blocks of SWEEP_BLOCK adjacent radials of one site, listed in
@@ -418,7 +475,7 @@ def _sweep_batch_kernel(dem, x_min, y_max, cell, sx, sy, hts, n_rad, n_step, off
         fy0 = (y_max - sy[s]) * ic - 0.5
         _sweep_block(dem, ny1, nx1, i_hi, j_hi, di1, dj1, fx0, fy0, step, ic, hts[s], hm,
                      n_rad[s], n_step[s], c, vscale, inv, isq, sq, blk_r0[t], v_out,
-                     los_out, offset[s])
+                     los_out, offset[s], want_los, clip_margin)
 
 
 #: Pixels of a raster row processed per pass (scratch rows of this length stay in L1).

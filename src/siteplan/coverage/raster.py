@@ -68,7 +68,8 @@ def radial_sweep(terrain, site_x, site_y, site_height_m, radius_m, frequency_mhz
                            np.array([float(site_y)]), sg + float(site_height_m),
                            np.array([n_rad]), np.array([n_step]), np.zeros(1, np.int64),
                            np.zeros(blk_r0.size, np.int64), blk_r0, float(mobile_height_m),
-                           step, np.array([lam]), 1.0 / (k_factor * EARTH_RADIUS_M), v, los)
+                           step, np.array([lam]), 1.0 / (k_factor * EARTH_RADIUS_M), True,
+                           np.inf, v, los)
     # the kernel's grid is step-major; this function returns it radial-major
     v = v.reshape(n_step, stride)[:, :n_rad]
     los = los.reshape(n_step, stride)[:, :n_rad]
@@ -160,6 +161,9 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
     step = tg.cell_m
     lam = np.ascontiguousarray(SPEED_OF_LIGHT_M_S / (b_f * 1e6))
     use_polar = bool(use_terrain and params.diffraction != "none")
+    # the polar LOS flags are read only by RMa bands with terrain LOS
+    want_los = bool(RMA_LOS_MODES[params.rma_los] == CK.RMA_TERRAIN
+                    and np.any(b_model == PK.MODEL_RMA))
     ftab, gtab = CK.j_tables()
     n_rad = np.full(n_s, 8, dtype=np.int64)
     n_step = np.ones(n_s, dtype=np.int64)
@@ -201,7 +205,8 @@ def best_server_raster(site_x, site_y, site_height_m, params: LinkParams, terrai
                 with _dynamic_chunks():
                     sweep(dem, tg.x_min, tg.y_max, step, sx[idx], sy[idx], sg[idx] + sh[idx],
                           n_rad[idx], n_step[idx], offset, blk_site, blk_r0,
-                          float(params.mobile_height_m), step, lam, inv_ae, polar, polar_los)
+                          float(params.mobile_height_m), step, lam, inv_ae, want_los,
+                          CK.SWEEP_CLIP_MARGIN, polar, polar_los)
             else:
                 polar = np.full((n_b, 1), -np.inf, dtype=np.float32)
                 polar_los = np.ones(1, dtype=np.uint8)
