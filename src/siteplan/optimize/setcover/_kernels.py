@@ -293,58 +293,9 @@ def _greedy_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need_in, row_ali
     columns already chosen on entry and the result on exit. Returns False when some row
     cannot be covered.
     """
-    n = col_ptr.size - 1
-    m = row_ptr.size - 1
-    need = np.zeros(m, np.int64)
-    for i in range(m):
-        if row_alive[i]:
-            need[i] = need_in[i]
-    for j in range(n):
-        if x[j]:
-            for p in range(col_ptr[j], col_ptr[j + 1]):
-                need[col_rows[p]] -= 1
-    mu = np.zeros(n, np.int64)
-    gamma = np.empty(n)
-    remaining = 0
-    for i in range(m):
-        if need[i] > 0:
-            remaining += 1
-    for j in range(n):
-        g = costs[j]
-        c = 0
-        if col_alive[j] and not x[j]:
-            for p in range(col_ptr[j], col_ptr[j + 1]):
-                i = col_rows[p]
-                if need[i] > 0:
-                    c += 1
-                    g -= u[i]
-        mu[j] = c
-        gamma[j] = g
-    while remaining > 0:
-        jb = -1
-        sb = np.inf
-        for j in range(n):
-            if mu[j] > 0 and col_alive[j] and not x[j]:
-                g = gamma[j]
-                sc = g / mu[j] if g > 0.0 else g * mu[j]
-                sc = sc * noise[j] if sc > 0.0 else sc / noise[j]
-                if sc < sb:
-                    sb = sc
-                    jb = j
-        if jb < 0:
-            return False
-        x[jb] = 1
-        for p in range(col_ptr[jb], col_ptr[jb + 1]):
-            i = col_rows[p]
-            if need[i] > 0:
-                need[i] -= 1
-                if need[i] == 0:
-                    remaining -= 1
-                    for q in range(row_ptr[i], row_ptr[i + 1]):
-                        k = row_cols[q]
-                        mu[k] -= 1
-                        gamma[k] += u[i]
-    return True
+    picks = np.empty(col_ptr.size - 1, np.int64)
+    return _greedy_picks_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need_in, row_alive, col_alive,
+                                u, noise, x, picks) >= 0
 
 
 @njit(**NJIT_OPTIONS)
