@@ -712,8 +712,10 @@ def _bilinear(dem, x_min, y_max, cell, x, y):
 
 
 @njit(inline="always", **NJIT_OPTIONS)
-def _sample_line(dem, x_min, y_max, cell, x0, y0, x1, y1, n, elev):
-    """Elevations of n equally spaced points from (x0, y0) to (x1, y1), ends included."""
+def _line_grid(dem, x_min, y_max, cell, x0, y0, x1, y1, n):
+    """Grid position (fractional column, row) of the first of n equally spaced points
+    from (x0, y0) to (x1, y1), the step between points, and whether the whole segment
+    lies inside the grid's interpolation domain (convexity: both ends inside)."""
     ic = 1.0 / cell
     fx0 = (x0 - x_min) * ic - 0.5
     fy0 = (y_max - y0) * ic - 0.5
@@ -723,8 +725,16 @@ def _sample_line(dem, x_min, y_max, cell, x0, y0, x1, y1, n, elev):
     fy1 = fy0 + (n - 1) * dfy
     lim_x = dem.shape[1] - 1.0
     lim_y = dem.shape[0] - 1.0
-    if (0.0 <= fx0 < lim_x and 0.0 <= fx1 < lim_x and 0.0 <= fy0 < lim_y
-            and 0.0 <= fy1 < lim_y):
+    inside = (0.0 <= fx0 < lim_x and 0.0 <= fx1 < lim_x and 0.0 <= fy0 < lim_y
+              and 0.0 <= fy1 < lim_y)
+    return fx0, fy0, dfx, dfy, inside
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _sample_line(dem, x_min, y_max, cell, x0, y0, x1, y1, n, elev):
+    """Elevations of n equally spaced points from (x0, y0) to (x1, y1), ends included."""
+    fx0, fy0, dfx, dfy, inside = _line_grid(dem, x_min, y_max, cell, x0, y0, x1, y1, n)
+    if inside:
         # the whole segment is inside the grid (convexity): no clamping needed
         for k in range(n):
             fx = fx0 + k * dfx
@@ -751,17 +761,8 @@ def _sample_line_split(dem, flat, x_min, y_max, cell, x0, y0, x1, y1, n, elev, f
     both vectorise: sample positions, flat cell indices and weights, then the four
     loads from ``flat`` (``dem`` raveled) and the interpolation. ``fi[k] = k``; idx,
     wx, wy are scratch rows of n items."""
-    ic = 1.0 / cell
-    fx0 = (x0 - x_min) * ic - 0.5
-    fy0 = (y_max - y0) * ic - 0.5
-    dfx = (x1 - x0) * ic / (n - 1)
-    dfy = (y0 - y1) * ic / (n - 1)
-    fx1 = fx0 + (n - 1) * dfx
-    fy1 = fy0 + (n - 1) * dfy
-    lim_x = dem.shape[1] - 1.0
-    lim_y = dem.shape[0] - 1.0
-    if (0.0 <= fx0 < lim_x and 0.0 <= fx1 < lim_x and 0.0 <= fy0 < lim_y
-            and 0.0 <= fy1 < lim_y):
+    fx0, fy0, dfx, dfy, inside = _line_grid(dem, x_min, y_max, cell, x0, y0, x1, y1, n)
+    if inside:
         nx = dem.shape[1]
         for k in range(n):
             fx = fx0 + fi[k] * dfx
