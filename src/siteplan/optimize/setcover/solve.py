@@ -6,8 +6,9 @@ Methods (dispatch table :data:`METHODS`):
 "auto"          reductions, then the Lagrangian heuristic (:mod:`.lagrangian`); if the gap
                 is not closed and the model left after reduced-cost fixing is large
                 (> CORE_SKIP_NNZ non-zeros), the core-based three-phase heuristic of
-                :mod:`.cft` improves the cover (HEURISTIC "cft", default), then a MILP on
-                a core (least reduced costs plus the columns of the heuristic's best
+                :mod:`.cft` improves the cover (HEURISTIC "cft", default), then the
+                row-weighting local search of :mod:`.local` on the columns that survive
+                reduced-cost fixing (:data:`LOCAL_SEARCH`), then a MILP on a core (least reduced costs plus the columns of the heuristic's best
                 covers) improves it further; then, if the model left after reduced-cost
                 fixing is small enough, the exact phase: the Lagrangian branch-and-bound
                 (:mod:`.branch`, models of at most :data:`BRANCH_MAX_NNZ` non-zeros,
@@ -16,8 +17,9 @@ Methods (dispatch table :data:`METHODS`):
                 start; otherwise the best cover with the best Lagrangian bound.
 "exact"         reductions, a greedy cover as warm start, the exact MILP on the reduced
                 model (no Lagrangian phase).
-"lagrangian"    reductions and the core-based heuristic of :mod:`.cft` only (HEURISTIC
-                "core-milp": :mod:`.lagrangian`'s); bound = best L(u).
+"lagrangian"    reductions, the core-based heuristic of :mod:`.cft`, then the local
+                search of :mod:`.local` (HEURISTIC "core-milp": :mod:`.lagrangian`'s
+                heuristic alone); bound = best L(u).
 ==============  ===========================================================================
 
 For a :class:`~siteplan.optimize.setcover.problem.MaxCoverProblem`, "auto" and "exact"
@@ -47,7 +49,7 @@ from siteplan.exceptions import ModelError
 from siteplan.model.covering import MaxCoverProblem, SetCoverProblem, csc_from_columns, transpose_pattern
 from siteplan.optimize.backends import SOLVERS, solve_milp
 from siteplan.optimize.milp import MilpBuilder, SolveStatus, relative_gap
-from siteplan.optimize.setcover import _branch_kernels, _kernels
+from siteplan.optimize.setcover import _branch_kernels, _kernels, _local_kernels
 from siteplan.optimize.setcover.cft import cft_probe_kernels, cft_search
 from siteplan.optimize.setcover.lagrangian import (
     greedy_cover,
@@ -58,6 +60,7 @@ from siteplan.optimize.setcover.lagrangian import (
     reduced_cost_fixing,
 )
 from siteplan.optimize.setcover.branch import branch_and_bound
+from siteplan.optimize.setcover.local import row_weighting_search
 from siteplan.optimize.setcover.reduce import Reduction, reduce_problem
 
 __all__ = ["SetCoverResult", "solve_set_cover", "warm_up", "kernels_ready", "kernels_cached", "METHODS",
@@ -84,6 +87,14 @@ HEURISTIC = "cft"
 #: follows, with the columns of the heuristic's best covers added to its core)
 AUTO_FIRST_SHARE_CFT = 0.1
 AUTO_CFT_SHARE = 0.3
+#: with HEURISTIC "cft": run the row-weighting local search of :mod:`.local` after the
+#: core-based heuristic ("auto": on models left large after reduced-cost fixing, with
+#: AUTO_LOCAL_SHARE of the time left; "lagrangian": LAGRANGIAN_LOCAL_SHARE of its time).
+#: Without a time limit it stops after :data:`.local.MAX_STALE_EPISODES` episodes
+#: without a better cover.
+LOCAL_SEARCH = True
+AUTO_LOCAL_SHARE = 0.5
+LAGRANGIAN_LOCAL_SHARE = 0.4
 #: with HEURISTIC "cft" and no time limit: "auto" stops the core-based heuristic after this
 #: many refinement rounds without a better cover
 AUTO_PATIENCE = 15
@@ -166,7 +177,8 @@ def kernels_ready() -> bool:
 
 
 def _all_kernels():
-    return [(_kernels, name) for name in _KERNEL_NAMES] + [(_branch_kernels, "_branch_and_bound_kernel")]
+    return ([(_kernels, name) for name in _KERNEL_NAMES] + [(_branch_kernels, "_branch_and_bound_kernel")]
+            + [(_local_kernels, "_local_init_kernel"), (_local_kernels, "_local_search_kernel")])
 
 
 _KERNEL_NAMES = ("_row_dominance_kernel", "_col_dominance_kernel", "_lagrangian_value_kernel",
@@ -199,6 +211,7 @@ def warm_up() -> float:
         x = greedy_cover(red, initial_multipliers(red))
         if x is not None:
             improve_cover(red, x)
+            row_weighting_search(red, x, seed=0, max_iterations=200)
     # kernels a tiny instance may leave untouched (reductions can solve it outright)
     if not kernels_ready():
         _probe_all_kernels()
@@ -219,6 +232,7 @@ def _probe_all_kernels() -> None:
     if x is not None:
         improve_cover(red, x)
         branch_and_bound(red, u, x, time_limit=None)
+        row_weighting_search(red, x, seed=0, max_iterations=20)
     reduce_problem(problem, dominance=True)
 
 
@@ -421,6 +435,20 @@ def _core_phase(red, x_best, u, time_left, solver, seed, threads, stats, pool=()
     return x_best
 
 
+def _local_phase(red: Reduction, x_best: np.ndarray, u: np.ndarray, lower_bound: float, time_left, share: float,
+                 seed: int, stats: dict):
+    """Row-weighting local search (:mod:`.local`) from the cover ``x_best`` on the
+    columns that survive reduced-cost fixing against it, for ``share`` of ``time_left``
+    (no limit: until it stalls); it stops early at a cover meeting the rounded-up bound."""
+    keep, _, _ = reduced_cost_fixing(red, u, x_best)
+    target = math.ceil(lower_bound - 1e-6) if red.integral_costs else lower_bound * (1.0 + 1e-9)
+    ls = row_weighting_search(red, x_best, alive=keep, seed=seed, target=target,
+                              time_limit=None if time_left is None else max(time_left * share, 0.05))
+    stats.update(local_seconds=round(ls.seconds, 4), local_iterations=ls.iterations, local_episodes=ls.episodes,
+                 local_columns=int(keep.sum()))
+    return ls
+
+
 def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads, stats, *, exact_after=False):
     method = "auto" if exact_after else "lagrangian"
     if red.n_rows == 0:
@@ -433,11 +461,21 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
     share = (AUTO_FIRST_SHARE_CFT if HEURISTIC == "cft" else AUTO_LAGRANGIAN_SHARE) if exact_after else 1.0
     if time_limit is not None:
         budget = max(left() * share, 0.05)
+    t_h0 = time.perf_counter()  # trajectories: seconds since the heuristics began
     if exact_after or HEURISTIC != "cft":
         out = lagrangian_search(red, time_limit=budget, seed=seed,
                                 max_rounds=AUTO_ROUNDS if exact_after else None)
     else:
-        out = cft_search(red, time_limit=budget, seed=seed, patience=AUTO_PATIENCE if time_limit is None else None)
+        cft_budget = budget if budget is None or not LOCAL_SEARCH else budget * (1.0 - LAGRANGIAN_LOCAL_SHARE)
+        out = cft_search(red, time_limit=cft_budget, seed=seed,
+                         patience=AUTO_PATIENCE if time_limit is None else None)
+        if LOCAL_SEARCH and out.x is not None and not out.proven:
+            t_ls = time.perf_counter() - t_h0
+            ls = _local_phase(red, out.x, out.u, out.lower_bound, left(), 1.0, seed, stats)
+            if ls.cost < out.cost - 1e-9:
+                out.trajectory = tuple(out.trajectory) + tuple((round(t + t_ls, 4), c) for t, c in ls.trajectory)
+                out.x, out.cost = ls.x, ls.cost
+            out.proven = ls.reached_target
     stats.update(lagrangian_iterations=out.iterations, lagrangian_rounds=out.rounds,
                  lagrangian_seconds=round(out.seconds, 4), lagrangian_lb=out.lower_bound + red.forced_cost,
                  heuristic_cost=out.cost + red.forced_cost,
@@ -465,6 +503,7 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
     if nnz > CORE_SKIP_NNZ and HEURISTIC == "cft":
         # a model too large to prove soon: the core-based heuristic improves the cover (and
         # with it reduced-cost fixing)
+        t_cft = time.perf_counter() - t_h0
         more = cft_search(red, time_limit=None if time_limit is None else max(left() * AUTO_CFT_SHARE, 0.05),
                           seed=seed, incumbent=x_best, patience=AUTO_PATIENCE if time_limit is None else None)
         stats.update(cft_seconds=round(more.seconds, 4), cft_rounds=more.rounds,
@@ -474,13 +513,24 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
             label = "lagrangian+cft"
             x_best = more.x
             stats["heuristic_cost"] = more.cost + red.forced_cost
-            stats["heuristic_trajectory"] += [(round(t + out.seconds, 4), c + red.forced_cost)
+            stats["heuristic_trajectory"] += [(round(t + t_cft, 4), c + red.forced_cost)
                                               for t, c in more.trajectory]
         if more.lower_bound > out.lower_bound:
             out.lower_bound, out.u = more.lower_bound, more.u
         nnz = surviving_nnz(x_best)
         if closed(x_best) or (left() is not None and left() < 0.05):
             return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
+        if LOCAL_SEARCH:
+            t_ls = time.perf_counter() - t_h0
+            ls = _local_phase(red, x_best, out.u, out.lower_bound, left(), AUTO_LOCAL_SHARE, seed, stats)
+            if ls.cost < float(red.costs[x_best.astype(bool)].sum()) - 1e-9:
+                label += "+local"
+                x_best = ls.x
+                stats["heuristic_cost"] = ls.cost + red.forced_cost
+                stats["heuristic_trajectory"] += [(round(t + t_ls, 4), c + red.forced_cost) for t, c in ls.trajectory]
+                nnz = surviving_nnz(x_best)
+            if closed(x_best) or (left() is not None and left() < 0.05):
+                return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
     if nnz > CORE_SKIP_NNZ:
         # core MILP: a better incumbent makes reduced-cost fixing stronger
         core_time = CORE_TIME_CAP_S if time_limit is None else max(left() * AUTO_CORE_SHARE, 0.05)
