@@ -87,12 +87,14 @@ HEURISTIC = "cft"
 #: follows, with the columns of the heuristic's best covers added to its core)
 AUTO_FIRST_SHARE_CFT = 0.1
 AUTO_CFT_SHARE = 0.3
-#: with HEURISTIC "cft": run the row-weighting local search of :mod:`.local` after the
-#: core-based heuristic ("auto": on models left large after reduced-cost fixing, with
-#: AUTO_LOCAL_SHARE of the time left; "lagrangian": LAGRANGIAN_LOCAL_SHARE of its time).
+#: with HEURISTIC "cft": run the row-weighting local search of :mod:`.local` ("auto": on
+#: models left large after reduced-cost fixing, before the core-based heuristic with
+#: AUTO_LOCAL_FIRST_SHARE of the time left and after it with AUTO_LOCAL_SHARE;
+#: "lagrangian": after the core-based heuristic, LAGRANGIAN_LOCAL_SHARE of its time).
 #: Without a time limit it stops after :data:`.local.MAX_STALE_EPISODES` episodes
 #: without a better cover.
 LOCAL_SEARCH = True
+AUTO_LOCAL_FIRST_SHARE = 0.4
 AUTO_LOCAL_SHARE = 0.5
 LAGRANGIAN_LOCAL_SHARE = 0.4
 #: with HEURISTIC "cft" and no time limit: "auto" stops the core-based heuristic after this
@@ -444,8 +446,11 @@ def _local_phase(red: Reduction, x_best: np.ndarray, u: np.ndarray, lower_bound:
     target = math.ceil(lower_bound - 1e-6) if red.integral_costs else lower_bound * (1.0 + 1e-9)
     ls = row_weighting_search(red, x_best, alive=keep, seed=seed, target=target,
                               time_limit=None if time_left is None else max(time_left * share, 0.05))
-    stats.update(local_seconds=round(ls.seconds, 4), local_iterations=ls.iterations, local_episodes=ls.episodes,
-                 local_columns=int(keep.sum()))
+    # accumulated over the local phases of one solve
+    stats["local_seconds"] = round(stats.get("local_seconds", 0.0) + ls.seconds, 4)
+    stats["local_iterations"] = stats.get("local_iterations", 0) + ls.iterations
+    stats["local_episodes"] = stats.get("local_episodes", 0) + ls.episodes
+    stats["local_columns"] = int(keep.sum())
     return ls
 
 
@@ -500,9 +505,32 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
 
     nnz = surviving_nnz(x_best)
     pool = ()
+    local_done = False  # a local search met the rounded-up bound: nothing cheaper exists
+
+    def local_phase(x, lab, share):
+        nonlocal local_done
+        t_ls = time.perf_counter() - t_h0
+        ls = _local_phase(red, x, out.u, out.lower_bound, left(), share, seed, stats)
+        local_done = ls.reached_target
+        if ls.cost < float(red.costs[x.astype(bool)].sum()) - 1e-9:
+            stats["heuristic_cost"] = ls.cost + red.forced_cost
+            stats["heuristic_trajectory"] += [(round(t + t_ls, 4), c + red.forced_cost) for t, c in ls.trajectory]
+            return ls.x, lab if lab.endswith("+local") else lab + "+local"
+        return x, lab
+
+    def stop(x):
+        return local_done or closed(x) or (left() is not None and left() < 0.05)
+
     if nnz > CORE_SKIP_NNZ and HEURISTIC == "cft":
-        # a model too large to prove soon: the core-based heuristic improves the cover (and
-        # with it reduced-cost fixing)
+        # a model too large to prove soon: the local search, the core-based heuristic and
+        # the local search again (from the core-based heuristic's cover) improve the cover,
+        # and with it reduced-cost fixing
+        if LOCAL_SEARCH:
+            x_best, label = local_phase(x_best, label, AUTO_LOCAL_FIRST_SHARE)
+            nnz = surviving_nnz(x_best)
+            if stop(x_best):
+                return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
+    if nnz > CORE_SKIP_NNZ and HEURISTIC == "cft":
         t_cft = time.perf_counter() - t_h0
         more = cft_search(red, time_limit=None if time_limit is None else max(left() * AUTO_CFT_SHARE, 0.05),
                           seed=seed, incumbent=x_best, patience=AUTO_PATIENCE if time_limit is None else None)
@@ -510,7 +538,7 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
                      cft_lb=more.lower_bound + red.forced_cost)
         pool = more.pool
         if more.x is not None and more.cost < float(red.costs[x_best.astype(bool)].sum()) - 1e-9:
-            label = "lagrangian+cft"
+            label += "+cft"
             x_best = more.x
             stats["heuristic_cost"] = more.cost + red.forced_cost
             stats["heuristic_trajectory"] += [(round(t + t_cft, 4), c + red.forced_cost)
@@ -518,18 +546,12 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
         if more.lower_bound > out.lower_bound:
             out.lower_bound, out.u = more.lower_bound, more.u
         nnz = surviving_nnz(x_best)
-        if closed(x_best) or (left() is not None and left() < 0.05):
+        if stop(x_best):
             return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
         if LOCAL_SEARCH:
-            t_ls = time.perf_counter() - t_h0
-            ls = _local_phase(red, x_best, out.u, out.lower_bound, left(), AUTO_LOCAL_SHARE, seed, stats)
-            if ls.cost < float(red.costs[x_best.astype(bool)].sum()) - 1e-9:
-                label += "+local"
-                x_best = ls.x
-                stats["heuristic_cost"] = ls.cost + red.forced_cost
-                stats["heuristic_trajectory"] += [(round(t + t_ls, 4), c + red.forced_cost) for t, c in ls.trajectory]
-                nnz = surviving_nnz(x_best)
-            if closed(x_best) or (left() is not None and left() < 0.05):
+            x_best, label = local_phase(x_best, label, AUTO_LOCAL_SHARE)
+            nnz = surviving_nnz(x_best)
+            if stop(x_best):
                 return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
     if nnz > CORE_SKIP_NNZ:
         # core MILP: a better incumbent makes reduced-cost fixing stronger
