@@ -24,8 +24,11 @@ from siteplan.optimize.setcover import solve as solve_mod
 from siteplan.optimize.setcover._local_kernels import (
     BEST,
     COST,
+    IMPROVED,
+    ITER,
     N_SEL,
     N_UNC,
+    RAN_OUT,
     _local_search_kernel,
 )
 from siteplan.optimize.setcover.lagrangian import greedy_cover, initial_multipliers
@@ -58,6 +61,16 @@ def _instance(rng, m, n, density, multicover):
 def _full_cover(red) -> np.ndarray:
     """Every column: a cover whenever the problem is feasible."""
     return np.ones(red.n_cols, np.uint8)
+
+
+def _run_kernel(red, s: local._State, bx, n: int, tenure: int) -> None:
+    """Exactly ``n`` more iterations (the kernel returns early after each better cover)."""
+    end = int(s.ist[ITER]) + n
+    while s.ist[ITER] < end:
+        code = _local_search_kernel(red.col_ptr, red.col_rows, red.row_ptr, red.row_cols, red.costs, red.need,
+                                    s.x, bx, s.cov, s.w, s.score, s.unc, s.unc_pos, s.sel, s.sel_pos, s.stamp,
+                                    s.conf, s.ist, s.fst, end - int(s.ist[ITER]), -np.inf, tenure, 1 << 40, 1e-9)
+        assert code in (RAN_OUT, IMPROVED)
 
 
 def _check_state(red, s: local._State) -> None:
@@ -99,11 +112,8 @@ def test_incremental_state_matches_recomputation(multicover):
         s.reset(red, x0, seed=3)
         _check_state(red, s)
         bx = x0.copy()
-        alive = np.ones(red.n_cols, np.uint8)
         for _ in range(15):
-            _local_search_kernel(red.col_ptr, red.col_rows, red.row_ptr, red.row_cols, red.costs, red.need, alive,
-                                 s.x, bx, s.cov, s.w, s.score, s.unc, s.unc_pos, s.sel, s.sel_pos, s.stamp, s.conf,
-                                 s.ist, s.fst, 7, -np.inf, 3, 1 << 40, 1e-9)
+            _run_kernel(red, s, bx, 7, 3)
             _check_state(red, s)
             # the recorded best is a cover of the recorded cost
             assert _covers(red, bx) and float(red.costs[bx.astype(bool)].sum()) == pytest.approx(s.fst[BEST])
@@ -190,9 +200,7 @@ def test_deterministic_for_a_seed_and_sliced_runs_resume_exactly():
         s.reset(red, x0, seed=9)
         bx = x0.copy()
         for n in slices:
-            _local_search_kernel(red.col_ptr, red.col_rows, red.row_ptr, red.row_cols, red.costs, red.need,
-                                 np.ones(red.n_cols, np.uint8), s.x, bx, s.cov, s.w, s.score, s.unc, s.unc_pos,
-                                 s.sel, s.sel_pos, s.stamp, s.conf, s.ist, s.fst, n, -np.inf, 10, 1 << 40, 1e-9)
+            _run_kernel(red, s, bx, n, 10)
         states.append((s.x.copy(), s.w.copy(), s.ist.copy(), bx))
     for u, v in zip(*states):
         assert np.array_equal(u, v)

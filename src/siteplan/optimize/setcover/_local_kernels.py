@@ -2,7 +2,7 @@
 
 Same conventions as :mod:`._kernels`: the 0/1 matrix column-wise (``col_ptr``,
 ``col_rows``) and row-wise (``row_ptr``, ``row_cols``), ``need`` (int64) the demand of
-each row, ``alive`` (uint8) the columns the search may add.
+each row. Every column of the matrix may be added (the caller restricts the matrix).
 
 The search state lives in caller-owned arrays so that the search can be run in slices
 (the caller checks the clock between slices) and resumed exactly where it stopped:
@@ -35,7 +35,7 @@ N_UNC, N_SEL, ITER, ITER_BEST, TABU, RNG = 0, 1, 2, 3, 4, 5
 COST, BEST = 0, 1
 
 # return codes of _local_search_kernel
-RAN_OUT, STALLED, TARGET, STUCK = 0, 1, 2, 3
+RAN_OUT, STALLED, TARGET, STUCK, IMPROVED = 0, 1, 2, 3, 4
 
 
 @njit(**NJIT_OPTIONS)
@@ -184,19 +184,20 @@ def _local_drop_choice(costs, score, stamp, sel, ist, tabu):
 
 
 @njit(**NJIT_OPTIONS)
-def _local_search_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need, alive, x, best_x, cov, w, score, unc,
+def _local_search_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need, x, best_x, cov, w, score, unc,
                          unc_pos, sel, sel_pos, stamp, conf, ist, fst, n_iter, target, tenure, patience, eps):
     """Run up to ``n_iter`` iterations of the row-weighting local search; returns
     RAN_OUT, STALLED (``patience`` iterations without a better cover), TARGET (a cover of
-    cost <= ``target`` found) or STUCK (no column can be added).
+    cost <= ``target`` found), STUCK (no column can be added) or IMPROVED (a better cover
+    was just recorded in ``best_x``: the caller notes when; calling again resumes).
 
     One iteration: while ``x`` is a cover, record it when it beats the best and drop the
     column losing least weight per cost; drop columns until cost(x) < best - ``eps``;
-    pick a random row short of its demand and add the alive column with the most weight
-    gained per cost among those not changed in the last ``tenure`` iterations and whose
+    pick a random row short of its demand and add the column with the most weight gained
+    per cost among those not changed in the last ``tenure`` iterations and whose
     configuration changed since they were dropped (oldest first on ties; when none
-    qualifies, the best of all alive columns of the row); add 1 to the weight of every
-    row still short.
+    qualifies, the best of all columns of the row); add 1 to the weight of every row
+    still short.
     """
     it = ist[ITER]
     stop = it + n_iter
@@ -211,6 +212,7 @@ def _local_search_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need, aliv
             ist[ITER_BEST] = it
             if fst[BEST] <= target:
                 return TARGET
+            return IMPROVED
         first = ist[N_UNC] == 0
         while first or fst[COST] >= fst[BEST] - eps:
             first = False
@@ -234,7 +236,7 @@ def _local_search_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, need, aliv
         for strict in range(2):
             for q in range(row_ptr[r], row_ptr[r + 1]):
                 k = row_cols[q]
-                if x[k] or not alive[k]:
+                if x[k]:
                     continue
                 if strict == 0 and (conf[k] == 0 or stamp[k] > it - tenure):
                     continue
