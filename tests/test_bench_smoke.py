@@ -233,3 +233,20 @@ def test_scale_claim_not_judged_when_a_size_stops_at_its_limit():
     res["scale"] = res["scale"][:2]
     row = next(r for r in claims(res) if r["claim"].startswith("scale curve"))
     assert row["met"] == "yes" and "nnz^1.00" in row["ours"], row
+
+
+def test_setcover_detail_says_when_the_heuristics_found_the_final_cost():
+    from siteplan.bench.report import _final_cost_found, _setcover_detail
+
+    # trajectory (seconds from the heuristics' start, cost): the final cost 63 first at 4.0 s
+    assert _final_cost_found({"cost": 63.0, "heuristic_trajectory": [[0.1, 70.0], [4.0, 63.0], [9.0, 63.0]]}) \
+        == "4 s"
+    # a final cost below every heuristic cover came from a MILP phase
+    assert _final_cost_found({"cost": 62.0, "heuristic_trajectory": [[0.1, 70.0], [4.0, 63.0]]}) == "MILP"
+    # peers record no trajectory
+    assert _final_cost_found({"cost": 64.0}) == "–"
+    res = _toy_results(True)
+    res["areas"]["setcover"]["benchmarks"][0]["extra_info"]["heuristic_trajectory"] = [[0.25, 530.0], [0.5, 512.0]]
+    table = _setcover_detail(res)
+    assert "final cost found by the heuristics at" in table.splitlines()[0]
+    assert "| scp41 | siteplan |" in table and table.splitlines()[2].endswith("| 0.5 s |")

@@ -596,9 +596,21 @@ def _setcover_detail(res: dict) -> str:
                 rows.append([n, who, _fmt(e.get("limit"), " s"), _fmt(e.get("best_known"), nd=9),
                              _fmt(e.get("cost"), nd=9), _fmt(e.get("bound"), nd=9), e.get("status"),
                              _fmt(e.get("excess_pct"), " %"), _fmt(e.get("seconds"), " s"),
-                             _ratio(e.get("seconds"), o.get("seconds"))])
+                             _ratio(e.get("seconds"), o.get("seconds")), _final_cost_found(e)])
     return _md(["instance", "contender", "limit", "best known", "cost", "bound", "status", "excess", "time",
-                "time / siteplan"], rows)
+                "time / siteplan", "final cost found by the heuristics at"], rows)
+
+
+def _final_cost_found(e: dict) -> str:
+    """When siteplan's heuristics first held a cover of the final cost (seconds from their
+    start, the recorded ``heuristic_trajectory``); "MILP" when a MILP phase found it; "–"
+    for contenders without heuristics."""
+    traj = e.get("heuristic_trajectory")
+    cost = e.get("cost")
+    if not traj or cost is None or not math.isfinite(cost):
+        return "–"
+    hits = [t for t, c in traj if c <= cost + 1e-9]
+    return _fmt(hits[0], " s") if hits else "MILP"
 
 
 def _fiber_detail(res: dict) -> str:
