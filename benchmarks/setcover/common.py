@@ -90,6 +90,8 @@ def run_contender(name: str, who: str) -> dict:
                  "reduce_seconds": r.stats.get("reduce_seconds"),
                  "bb_nodes": r.stats.get("bb_nodes"), "bb_seconds": r.stats.get("bb_seconds"),
                  "bb_exhausted": r.stats.get("bb_exhausted"), "milp_seconds": r.stats.get("milp_seconds"),
+                 "cft_seconds": r.stats.get("cft_seconds"), "local_seconds": r.stats.get("local_seconds"),
+                 "local_episodes": r.stats.get("local_episodes"), "core_seconds": r.stats.get("core_seconds"),
                  "solver": r.solver}
     else:
         r = solve_milp(_plain_model(problem), who, time_limit=limit)

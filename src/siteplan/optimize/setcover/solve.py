@@ -60,7 +60,7 @@ from siteplan.optimize.setcover.lagrangian import (
     reduced_cost_fixing,
 )
 from siteplan.optimize.setcover.branch import branch_and_bound
-from siteplan.optimize.setcover.local import row_weighting_search
+from siteplan.optimize.setcover.local import MAX_STALE_EPISODES, row_weighting_search
 from siteplan.optimize.setcover.reduce import Reduction, reduce_problem
 
 __all__ = ["SetCoverResult", "solve_set_cover", "warm_up", "kernels_ready", "kernels_cached", "METHODS",
@@ -96,6 +96,10 @@ AUTO_CFT_SHARE = 0.3
 LOCAL_SEARCH = True
 AUTO_LOCAL_FIRST_SHARE = 0.4
 AUTO_LOCAL_SHARE = 0.5
+#: "auto": the first local search stops after this many stale episodes (the second one
+#: too when the first found nothing: on rail507 it never helps and would take ~30 s of
+#: 60 from the core-based heuristic and the MILPs); else :data:`.local.MAX_STALE_EPISODES`
+AUTO_LOCAL_FIRST_STALE = 8
 LAGRANGIAN_LOCAL_SHARE = 0.4
 #: with HEURISTIC "cft" and no time limit: "auto" stops the core-based heuristic after this
 #: many refinement rounds without a better cover
@@ -438,13 +442,14 @@ def _core_phase(red, x_best, u, time_left, solver, seed, threads, stats, pool=()
 
 
 def _local_phase(red: Reduction, x_best: np.ndarray, u: np.ndarray, lower_bound: float, time_left, share: float,
-                 seed: int, stats: dict):
+                 seed: int, stats: dict, max_stale: int = MAX_STALE_EPISODES):
     """Row-weighting local search (:mod:`.local`) from the cover ``x_best`` on the
     columns that survive reduced-cost fixing against it, for ``share`` of ``time_left``
-    (no limit: until it stalls); it stops early at a cover meeting the rounded-up bound."""
+    or until ``max_stale`` episodes in a row found nothing better; it stops early at a
+    cover meeting the rounded-up bound."""
     keep, _, _ = reduced_cost_fixing(red, u, x_best)
     target = math.ceil(lower_bound - 1e-6) if red.integral_costs else lower_bound * (1.0 + 1e-9)
-    ls = row_weighting_search(red, x_best, alive=keep, seed=seed, target=target,
+    ls = row_weighting_search(red, x_best, alive=keep, seed=seed, target=target, max_stale=max_stale,
                               time_limit=None if time_left is None else max(time_left * share, 0.05))
     # accumulated over the local phases of one solve
     stats["local_seconds"] = round(stats.get("local_seconds", 0.0) + ls.seconds, 4)
@@ -506,13 +511,15 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
     nnz = surviving_nnz(x_best)
     pool = ()
     local_done = False  # a local search met the rounded-up bound: nothing cheaper exists
+    local_helped = False  # the first local search found a better cover
 
-    def local_phase(x, lab, share):
-        nonlocal local_done
+    def local_phase(x, lab, share, max_stale):
+        nonlocal local_done, local_helped
         t_ls = time.perf_counter() - t_h0
-        ls = _local_phase(red, x, out.u, out.lower_bound, left(), share, seed, stats)
+        ls = _local_phase(red, x, out.u, out.lower_bound, left(), share, seed, stats, max_stale)
         local_done = ls.reached_target
         if ls.cost < float(red.costs[x.astype(bool)].sum()) - 1e-9:
+            local_helped = True
             stats["heuristic_cost"] = ls.cost + red.forced_cost
             stats["heuristic_trajectory"] += [(round(t + t_ls, 4), c + red.forced_cost) for t, c in ls.trajectory]
             return ls.x, lab if lab.endswith("+local") else lab + "+local"
@@ -526,7 +533,7 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
         # the local search again (from the core-based heuristic's cover) improve the cover,
         # and with it reduced-cost fixing
         if LOCAL_SEARCH:
-            x_best, label = local_phase(x_best, label, AUTO_LOCAL_FIRST_SHARE)
+            x_best, label = local_phase(x_best, label, AUTO_LOCAL_FIRST_SHARE, AUTO_LOCAL_FIRST_STALE)
             nnz = surviving_nnz(x_best)
             if stop(x_best):
                 return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
@@ -549,7 +556,9 @@ def _method_lagrangian(problem, red, t0, time_limit, gap, solver, seed, threads,
         if stop(x_best):
             return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
         if LOCAL_SEARCH:
-            x_best, label = local_phase(x_best, label, AUTO_LOCAL_SHARE)
+            # a search that found nothing from the Lagrangian cover gets a short second try
+            x_best, label = local_phase(x_best, label, AUTO_LOCAL_SHARE,
+                                        MAX_STALE_EPISODES if local_helped else AUTO_LOCAL_FIRST_STALE)
             nnz = surviving_nnz(x_best)
             if stop(x_best):
                 return _finish(problem, red, x_best, out.lower_bound, t0, label, method, stats, False, gap)
