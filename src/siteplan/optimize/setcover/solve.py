@@ -5,11 +5,12 @@ Methods (dispatch table :data:`METHODS`):
 ==============  ===========================================================================
 "auto"          reductions, then the Lagrangian heuristic (:mod:`.lagrangian`); if the gap
                 is not closed and the model left after reduced-cost fixing is large
-                (> CORE_SKIP_NNZ non-zeros), the core-based three-phase heuristic of
-                :mod:`.cft` improves the cover (HEURISTIC "cft", default), then the
-                row-weighting local search of :mod:`.local` on the columns that survive
-                reduced-cost fixing (:data:`LOCAL_SEARCH`), then a MILP on a core (least reduced costs plus the columns of the heuristic's best
-                covers) improves it further; then, if the model left after reduced-cost
+                (> CORE_SKIP_NNZ non-zeros): the row-weighting local search of
+                :mod:`.local` on the columns that survive reduced-cost fixing
+                (:data:`LOCAL_SEARCH`), the core-based three-phase heuristic of
+                :mod:`.cft` (HEURISTIC "cft", default), the local search again, then a
+                MILP on a core (least reduced costs plus the columns of the heuristic's
+                best covers); then, if the model left after reduced-cost
                 fixing is small enough, the exact phase: the Lagrangian branch-and-bound
                 (:mod:`.branch`, models of at most :data:`BRANCH_MAX_NNZ` non-zeros,
                 demands 1, gap 0) for :data:`BRANCH_SHARE` of the time left, then, when
