@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-__all__ = ["brute_force_set_cover", "brute_force_max_cover", "random_instance", "all_covers"]
+__all__ = ["brute_force_set_cover", "brute_force_max_cover", "random_instance", "all_covers", "coverage", "covers"]
 
 
 def _rows_of(problem):
@@ -77,6 +77,17 @@ def brute_force_max_cover(problem):
             covered = set().union(*[rows[j] for j in combo]) if combo else set()
             best = max(best, sum(problem.weights[i] for i in covered))
     return best
+
+
+def coverage(red, x) -> np.ndarray:
+    """How many chosen columns (0/1 vector ``x``) cover each row of a (reduced) problem."""
+    return np.bincount(red.col_rows, weights=np.repeat(np.asarray(x, float), np.diff(red.col_ptr)),
+                       minlength=red.n_rows).astype(np.int64)
+
+
+def covers(red, x) -> bool:
+    """Whether ``x`` meets every row's demand ``red.need``."""
+    return bool(np.all(coverage(red, x) >= red.need))
 
 
 def random_instance(rng: np.random.Generator, m: int, n: int, density: float, max_cost: int = 9):

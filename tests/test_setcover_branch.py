@@ -3,7 +3,6 @@ enumeration (tests/naive_setcover.py) and OR-Library published optima."""
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from pathlib import Path
@@ -14,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from naive_setcover import brute_force_set_cover, random_instance
+from orlib_data import ORLIB, known_values, need_orlib
 from siteplan.exceptions import ModelError
 from siteplan.optimize import SetCoverProblem, SolveStatus, solve_set_cover
 from siteplan.optimize.setcover import reduce_problem, solve
@@ -27,16 +27,10 @@ from siteplan.optimize.setcover.lagrangian import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SITEPLAN_SHARED", ROOT / ".." / "shared"))
-ORLIB = SHARED / "instances" / "orlib-scp"
-need_orlib = pytest.mark.skipif(not (ORLIB / "scp41.txt").exists(),
-                                reason=f"OR-Library set-cover instances not found under {ORLIB}")
 
 
 def _known():
-    with open(ROOT / "tests" / "data" / "orlib_scp_known.csv", newline="") as fh:
-        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
-        return {r["instance"]: float(r["value"]) for r in rows if r["status"] == "optimal"}
+    return {name: value for name, (value, status) in known_values().items() if status == "optimal"}
 
 
 @st.composite
@@ -176,6 +170,7 @@ def test_kernels_as_plain_python_match_brute_force():
     script = r'''
 import numpy as np
 from naive_setcover import brute_force_set_cover, random_instance
+from orlib_data import ORLIB, known_values, need_orlib
 from siteplan.optimize import SetCoverProblem
 from siteplan.optimize.setcover import reduce_problem
 from siteplan.optimize.setcover.branch import branch_and_bound

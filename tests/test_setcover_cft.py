@@ -11,19 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from naive_setcover import brute_force_set_cover, random_instance
+from naive_setcover import brute_force_set_cover, covers, random_instance
 from siteplan.optimize import SetCoverProblem, solve_set_cover
 from siteplan.optimize.setcover import cft, reduce_problem
 from siteplan.optimize.setcover import solve as solve_mod
 from siteplan.optimize.setcover.lagrangian import lagrangian_bound
 
 HYP = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _covers(red, x) -> bool:
-    cov = np.bincount(red.col_rows, weights=np.repeat(np.asarray(x, float), np.diff(red.col_ptr)),
-                      minlength=red.n_rows)
-    return bool(np.all(cov >= red.need))
 
 
 @st.composite
@@ -52,7 +46,7 @@ def test_cft_cover_feasible_and_not_below_optimum(problem, seed):
     red = reduce_problem(problem, dominance=False)
     opt, _ = brute_force_set_cover(problem)
     out = cft.cft_search(red, time_limit=None, seed=seed, max_rounds=4, per_row=2)
-    assert out.x is not None and _covers(red, out.x)
+    assert out.x is not None and covers(red, out.x)
     cost = float(red.costs[out.x.astype(bool)].sum()) + red.forced_cost
     assert cost == pytest.approx(out.cost + red.forced_cost)
     assert cost >= opt - 1e-9
@@ -61,7 +55,7 @@ def test_cft_cover_feasible_and_not_below_optimum(problem, seed):
     if out.proven:
         assert cost == pytest.approx(opt)
     for x in out.pool:
-        assert _covers(red, x)
+        assert covers(red, x)
 
 
 @HYP
@@ -73,7 +67,7 @@ def test_cft_multicover_feasible_and_not_below_optimum(problem, seed):
         assert opt == float("inf")
         return
     out = cft.cft_search(red, time_limit=None, seed=seed, max_rounds=4, per_row=2)
-    assert out.x is not None and _covers(red, out.x)
+    assert out.x is not None and covers(red, out.x)
     assert out.cost + red.forced_cost >= opt - 1e-9
     assert out.lower_bound + red.forced_cost <= opt + 1e-6
 
@@ -91,7 +85,7 @@ def test_cft_deterministic_for_a_seed_and_feasible_on_medium_instances(seed):
     red = reduce_problem(_medium(seed), dominance=False)
     a = cft.cft_search(red, time_limit=None, seed=seed, max_rounds=6)
     b = cft.cft_search(red, time_limit=None, seed=seed, max_rounds=6)
-    assert _covers(red, a.x)
+    assert covers(red, a.x)
     assert np.array_equal(a.x, b.x) and a.cost == b.cost and a.lower_bound == b.lower_bound
     assert a.trajectory and [c for _, c in a.trajectory] == [c for _, c in b.trajectory]
     # costs strictly decrease along the trajectory; the last one is the answer
@@ -104,9 +98,9 @@ def test_cft_never_worse_than_its_incumbent():
     red = reduce_problem(_medium(7), dominance=False)
     start = np.zeros(red.n_cols, np.uint8)
     start[-1] = 1  # the all-rows column (cost 1000) is a cover
-    assert _covers(red, start)
+    assert covers(red, start)
     out = cft.cft_search(red, time_limit=None, seed=0, max_rounds=3, incumbent=start)
-    assert out.cost <= 1000.0 and _covers(red, out.x)
+    assert out.cost <= 1000.0 and covers(red, out.x)
 
 
 def _naive_core(red, rc, per_row, x):
@@ -168,7 +162,7 @@ def test_two_for_one_exchanges_a_pair_for_one_cheaper_column():
     red = reduce_problem(problem, dominance=False)
     assert red.n_cols == 5
     y = cft.two_for_one(red, np.array([1, 1, 1, 0, 0], np.uint8))
-    assert _covers(red, y)
+    assert covers(red, y)
     assert float(red.costs[y.astype(bool)].sum()) == 5.0
 
 
@@ -188,10 +182,10 @@ def test_two_for_one_keeps_covers_feasible_and_never_dearer(seed, multicover):
     # a random feasible cover: random columns until every demand is met
     x = np.zeros(red.n_cols, np.uint8)
     for j in rng.permutation(red.n_cols):
-        if _covers(red, x):
+        if covers(red, x):
             break
         x[j] = 1
-    assert _covers(red, x)
+    assert covers(red, x)
     y = cft.two_for_one(red, x)
-    assert _covers(red, y)
+    assert covers(red, y)
     assert float(red.costs[y.astype(bool)].sum()) <= float(red.costs[x.astype(bool)].sum()) + 1e-9

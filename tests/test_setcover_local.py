@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from naive_setcover import brute_force_set_cover, random_instance
+from naive_setcover import brute_force_set_cover, coverage, covers, random_instance
 from siteplan.optimize import SetCoverProblem, solve_set_cover
 from siteplan.optimize.setcover import local, reduce_problem
 from siteplan.optimize.setcover import solve as solve_mod
@@ -35,15 +35,6 @@ from siteplan.optimize.setcover.lagrangian import greedy_cover, initial_multipli
 
 ROOT = Path(__file__).resolve().parents[1]
 HYP = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _coverage(red, x) -> np.ndarray:
-    return np.bincount(red.col_rows, weights=np.repeat(np.asarray(x, float), np.diff(red.col_ptr)),
-                       minlength=red.n_rows).astype(np.int64)
-
-
-def _covers(red, x) -> bool:
-    return bool(np.all(_coverage(red, x) >= red.need))
 
 
 def _instance(rng, m, n, density, multicover):
@@ -76,7 +67,7 @@ def _run_kernel(red, s: local._State, bx, n: int, tenure: int) -> None:
 def _check_state(red, s: local._State) -> None:
     """The kernel's incremental arrays equal a from-scratch recomputation."""
     x = s.x.astype(bool)
-    cov = _coverage(red, x)
+    cov = coverage(red, x)
     assert np.array_equal(cov, s.cov)
     short = set(np.flatnonzero(cov < red.need).tolist())
     n_unc = int(s.ist[N_UNC])
@@ -116,7 +107,7 @@ def test_incremental_state_matches_recomputation(multicover):
             _run_kernel(red, s, bx, 7, 3)
             _check_state(red, s)
             # the recorded best is a cover of the recorded cost
-            assert _covers(red, bx) and float(red.costs[bx.astype(bool)].sum()) == pytest.approx(s.fst[BEST])
+            assert covers(red, bx) and float(red.costs[bx.astype(bool)].sum()) == pytest.approx(s.fst[BEST])
         checked += 1
     assert checked >= 8
 
@@ -138,7 +129,7 @@ def test_cover_feasible_not_below_optimum_not_above_start(problem, seed):
     opt, _ = brute_force_set_cover(problem)
     x0 = _full_cover(red)
     out = local.row_weighting_search(red, x0, seed=seed, max_iterations=500, max_stale=3, patience=100)
-    assert _covers(red, out.x)
+    assert covers(red, out.x)
     assert out.cost == pytest.approx(float(red.costs[out.x.astype(bool)].sum()))
     assert out.cost + red.forced_cost >= opt - 1e-9
     assert out.cost <= float(red.costs.sum()) + 1e-9
@@ -179,7 +170,7 @@ def test_target_stops_at_optimum_and_alive_mask_is_respected():
         alive = (rng.random(red.n_cols) < 0.5).astype(np.uint8)
         out = local.row_weighting_search(red, start, alive=alive, seed=2, max_iterations=2000, max_stale=None)
         used = np.flatnonzero(out.x)
-        assert np.all(alive[used] | start[used]) and _covers(red, out.x)
+        assert np.all(alive[used] | start[used]) and covers(red, out.x)
         assert out.cost <= float(red.costs[start.astype(bool)].sum()) + 1e-9
         tested += 1
     assert tested >= 10
@@ -220,7 +211,7 @@ def test_time_limit_honoured():
     x0 = greedy_cover(red, initial_multipliers(red))
     local.row_weighting_search(red, x0, seed=0, max_iterations=50)  # compiled outside the timing
     out = local.row_weighting_search(red, x0, seed=0, time_limit=0.5, max_stale=None, patience=1 << 40)
-    assert 0.4 <= out.seconds < 1.5 and _covers(red, out.x)
+    assert 0.4 <= out.seconds < 1.5 and covers(red, out.x)
 
 
 @pytest.mark.parametrize("method", ["lagrangian", "auto"])

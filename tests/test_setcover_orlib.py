@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from naive_setcover import brute_force_set_cover
+from orlib_data import ORLIB, known_values, need_orlib
 from siteplan.cli import main
 from siteplan.exceptions import FormatError
 from siteplan.io import read_orlib_scp
 from siteplan.optimize import SolveStatus, solve_set_cover
-
-SHARED = Path(os.environ.get("SITEPLAN_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared"))
-ORLIB = SHARED / "instances" / "orlib-scp"
-need_orlib = pytest.mark.skipif(not ORLIB.is_dir(), reason=f"OR-Library instances not found at {ORLIB}")
 
 # 3 rows, 4 columns; costs 2 3 4 1; row 1: cols 1 2, row 2: cols 2 3, row 3: cols 1 4
 ROWWISE = "3 4\n2 3 4 1\n2\n1 2\n2 2\n3\n2 1 4\n"
@@ -27,10 +21,7 @@ COLWISE = "3 4\n2 2 1 3\n3 2 1 2\n4 1 2\n1 1 3\n"
 
 
 def _known():
-    path = Path(__file__).parent / "data" / "orlib_scp_known.csv"
-    with open(path) as fh:
-        rows = [r for r in csv.DictReader(line for line in fh if not line.startswith("#"))]
-    return {r["instance"]: (float(r["value"]), r["status"]) for r in rows}
+    return known_values()
 
 
 def test_both_layouts_give_the_same_problem(tmp_path):
