@@ -162,6 +162,19 @@ def _node_subgradient_kernel(col_ptr, col_rows, costs, state, cover, u, best_u, 
 
 
 @njit(**NJIT_OPTIONS)
+def _least_rc_free_col(i, row_ptr, row_cols, state, rc):
+    """The free column of row ``i`` with the least reduced cost (first on ties); -1 if none."""
+    best_j = -1
+    best_r = np.inf
+    for p in range(row_ptr[i], row_ptr[i + 1]):
+        j = row_cols[p]
+        if state[j] == _FREE and rc[j] < best_r:
+            best_r = rc[j]
+            best_j = j
+    return best_j
+
+
+@njit(**NJIT_OPTIONS)
 def _node_primal_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, order, state, cover, rc, work_cover, x):
     """Cover of the node from reduced costs ``rc``: the chosen columns, the free columns
     with rc < 0, then for every row still uncovered its free column of least rc; then
@@ -179,13 +192,7 @@ def _node_primal_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, order, stat
     for i in range(m):
         if work_cover[i] > 0:
             continue
-        best_j = -1
-        best_r = np.inf
-        for p in range(row_ptr[i], row_ptr[i + 1]):
-            j = row_cols[p]
-            if state[j] == _FREE and rc[j] < best_r:
-                best_r = rc[j]
-                best_j = j
+        best_j = _least_rc_free_col(i, row_ptr, row_cols, state, rc)
         if best_j < 0:
             return np.inf
         x[best_j] = 1
@@ -353,13 +360,7 @@ def _branch_and_bound_kernel(col_ptr, col_rows, row_ptr, row_cols, costs, state0
                             x_best[j] = 1 if state[j] == _IN else 0
                     prune = True
                 else:
-                    bj = -1
-                    best_r = np.inf
-                    for p in range(row_ptr[bi], row_ptr[bi + 1]):
-                        j = row_cols[p]
-                        if state[j] == _FREE and rc[j] < best_r:
-                            best_r = rc[j]
-                            bj = j
+                    bj = _least_rc_free_col(bi, row_ptr, row_cols, state, rc)
                     # branch: child x_bj = 1 first
                     for i in range(m):
                         us[depth, i] = u[i]
