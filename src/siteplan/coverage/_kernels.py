@@ -311,29 +311,28 @@ SWEEP_CLIP_MARGIN = 2.0
 
 
 @njit(inline="always", **NJIT_OPTIONS)
+def _slab(f0, df, lo, hi, t_lo, t_hi):
+    """One axis of a ray-box clip: narrow [t_lo, t_hi] to the t with f0 + t df in [lo, hi]
+    [cells]; (t_lo, t_hi, False) when the ray is parallel to the axis and outside."""
+    if df > 0.0:
+        return max(t_lo, (lo - f0) / df), min(t_hi, (hi - f0) / df), True
+    if df < 0.0:
+        return max(t_lo, (hi - f0) / df), min(t_hi, (lo - f0) / df), True
+    return t_lo, t_hi, lo <= f0 <= hi
+
+
+@njit(inline="always", **NJIT_OPTIONS)
 def _ray_last_step(fx0, fy0, dfx, dfy, nx1, ny1, margin, n_step):
     """Last step k in [0, n_step] at which the ray (fx0 + k dfx, fy0 + k dfy) (pixel-centre
     coordinates [cells]) is inside [-margin, nx1 + margin] x [-margin, ny1 + margin];
     0 when it is not at any step k in [1, n_step]. The box is convex, so beyond it the ray never comes
     back. ``margin`` = inf: n_step (no clipping)."""
-    t_lo = -np.inf
-    t_hi = np.inf
     lo = -margin
-    if dfx > 0.0:
-        t_lo = max(t_lo, (lo - fx0) / dfx)
-        t_hi = min(t_hi, (nx1 + margin - fx0) / dfx)
-    elif dfx < 0.0:
-        t_lo = max(t_lo, (nx1 + margin - fx0) / dfx)
-        t_hi = min(t_hi, (lo - fx0) / dfx)
-    elif not (lo <= fx0 <= nx1 + margin):
+    t_lo, t_hi, inside = _slab(fx0, dfx, lo, nx1 + margin, -np.inf, np.inf)
+    if not inside:
         return 0
-    if dfy > 0.0:
-        t_lo = max(t_lo, (lo - fy0) / dfy)
-        t_hi = min(t_hi, (ny1 + margin - fy0) / dfy)
-    elif dfy < 0.0:
-        t_lo = max(t_lo, (ny1 + margin - fy0) / dfy)
-        t_hi = min(t_hi, (lo - fy0) / dfy)
-    elif not (lo <= fy0 <= ny1 + margin):
+    t_lo, t_hi, inside = _slab(fy0, dfy, lo, ny1 + margin, t_lo, t_hi)
+    if not inside:
         return 0
     if t_lo > t_hi or t_hi < 1.0 or t_lo > n_step:
         return 0
