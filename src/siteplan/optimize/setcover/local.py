@@ -69,12 +69,17 @@ class LocalSearchOutcome:
 
     x: np.ndarray
     cost: float
-    improved: bool
     iterations: int
     episodes: int
     seconds: float
     reached_target: bool
+    #: (seconds since the start, cost) of every better cover, in order
     trajectory: tuple = ()
+
+    @property
+    def improved(self) -> bool:
+        """Whether the search found a cover cheaper than its start."""
+        return bool(self.trajectory)
 
 
 class _State:
@@ -123,7 +128,7 @@ def row_weighting_search(red, x_start: np.ndarray, *, alive: np.ndarray | None =
     if np.any(cov < red.need):
         raise ValueError("row_weighting_search needs a cover to start from")
     if best <= target or red.n_cols == 0:
-        return LocalSearchOutcome(x_best, best, False, 0, 0, time.perf_counter() - t0, best <= target)
+        return LocalSearchOutcome(x_best, best, 0, 0, time.perf_counter() - t0, best <= target)
     if alive is not None:
         # the search runs on the columns it may use (the start's and the alive ones): the
         # row lists it walks at every move then hold only those
@@ -194,5 +199,5 @@ def row_weighting_search(red, x_start: np.ndarray, *, alive: np.ndarray | None =
             break
     # the kernel's running cost sums are exact for integers; recompute for the record
     best = float(costs[x_best.astype(bool)].sum())
-    return LocalSearchOutcome(x_best, best, bool(trajectory), iterations, episodes, time.perf_counter() - t0,
-                              reached or best <= target, tuple(trajectory))
+    return LocalSearchOutcome(x_best, best, iterations, episodes, time.perf_counter() - t0, reached or best <= target,
+                              tuple(trajectory))
